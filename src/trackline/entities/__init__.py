@@ -1,0 +1,43 @@
+"""Plain data classes with MLflow's names and attributes. They import nothing internal."""
+
+from trackline.entities.dataset import (
+    Dataset,
+    DatasetInput,
+    LoggedModelInput,
+    LoggedModelOutput,
+    RunInputs,
+    RunOutputs,
+)
+from trackline.entities.experiment import Experiment
+from trackline.entities.file_info import FileInfo
+from trackline.entities.lifecycle_stage import LifecycleStage
+from trackline.entities.metric import Metric
+from trackline.entities.paged_list import PagedList
+from trackline.entities.param import Param
+from trackline.entities.run import Run, RunData, RunInfo
+from trackline.entities.run_status import RunStatus
+from trackline.entities.tag import ExperimentTag, InputTag, RunTag
+from trackline.entities.view_type import ViewType
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

@@ -1,0 +1,295 @@
+"""Connections to the backend database: engines, transactions and the schema's first use.
+
+One :class:`Database` per URL and process. It hides the dialects' differences that matter for
+correctness:
+
+* **SQLite** runs in WAL mode with a long busy timeout. Every write transaction starts with
+  ``BEGIN IMMEDIATE`` (so two writers queue on the busy handler instead of failing with
+  "database is locked" when a read lock cannot be upgraded) and the writers of one process
+  share one lock, so they never contend with each other inside SQLite. Reads use their own
+  engine and see a consistent snapshot without blocking writers.
+* **PostgreSQL and MySQL/MariaDB** use one pooled engine; the pool size is per process
+  (``TRACKLINE_DB_POOL_SIZE``, default 5).
+
+The schema is created at the head revision on first use. Many processes opening a fresh
+database at once take a lock first (a file lock beside a SQLite file, an advisory lock on
+PostgreSQL, ``GET_LOCK`` on MySQL), so exactly one of them creates it and the others wait.
+A database at an older revision is left alone: ``trackline db upgrade URI`` upgrades it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+from trackline.exceptions import InvalidParameterValue, InvalidState, TemporarilyUnavailable
+from trackline.store.sql.schema import SCHEMA_REVISION
+
+__all__ = ["Database", "normalize_url", "upgrade"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_LOCK_ID = 0x7472_6B6C  # "trkl": the advisory lock id of schema creation on PostgreSQL
+_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+            "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}  # fmt: skip
+_EXTRAS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+
+
+def normalize_url(uri: str) -> URL:
+    """Parse a database URI, choosing trackline's drivers when the URI names none."""
+    try:
+        url = make_url(uri)
+    except Exception as exc:
+        raise InvalidParameterValue(f"Invalid database URI {uri!r}: {exc}") from None
+    if url.drivername in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[url.drivername])
+    if url.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
+        raise InvalidParameterValue(
+            f"Unsupported database {url.get_backend_name()!r} in {uri!r}: trackline stores "
+            "runs in SQLite, PostgreSQL or MySQL/MariaDB"
+        )
+    return url
+
+
+class Database:
+    """Engines and transactions for one database URL."""
+
+    def __init__(self, uri: str, *, create: bool = True) -> None:
+        self.url = normalize_url(uri)
+        self.dialect: str = self.url.get_backend_name()
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+        self.engine = self._make_engine(immediate=True)
+        self.read_engine = self.engine
+        if self.dialect == "sqlite" and not self._in_memory:
+            self.read_engine = self._make_engine(immediate=False)
+        if create:
+            ensure_schema(self)
+
+    @property
+    def _in_memory(self) -> bool:
+        return self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file of a SQLite URL (None for other dialects and in-memory)."""
+        if self.dialect != "sqlite" or self._in_memory:
+            return None
+        return Path(str(self.url.database)).expanduser().resolve()
+
+    def _make_engine(self, *, immediate: bool) -> Engine:
+        if self.dialect != "sqlite":
+            _require_driver(self.dialect)
+            size = int(os.environ.get("TRACKLINE_DB_POOL_SIZE", "5"))
+            return sa.create_engine(
+                self.url, pool_size=size, max_overflow=size, pool_pre_ping=True,
+                pool_recycle=3600,
+            )  # fmt: skip
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 60}}
+        if self._in_memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            path = self.sqlite_path
+            assert path is not None
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(self.url, **kwargs)
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control from the driver so that BEGIN is ours to issue.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            for pragma in (
+                "busy_timeout=60000",
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+                "foreign_keys=ON",
+                "case_sensitive_like=ON",
+                "cache_size=-32000",
+                "temp_store=MEMORY",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection inside one write transaction: committed on exit, rolled back on error."""
+        lock = self._write_lock
+        if lock is None:
+            with _translate_errors(self), self.engine.begin() as conn:
+                yield conn
+            return
+        with lock, _translate_errors(self), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads that see one consistent snapshot."""
+        with _translate_errors(self), self.read_engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _require_driver(dialect: str) -> None:
+    module, extra = _EXTRAS[dialect]
+    try:
+        __import__(module)
+    except ImportError:
+        from trackline.exceptions import MissingDependency
+
+        raise MissingDependency(module, extra, f"{dialect} backend stores") from None
+
+
+@contextlib.contextmanager
+def _translate_errors(db: Database) -> Iterator[None]:
+    """Turn "cannot reach the database" into TEMPORARILY_UNAVAILABLE (a 503, retried by clients)."""
+    try:
+        yield
+    except OperationalError as exc:
+        if _is_connection_error(exc):
+            raise TemporarilyUnavailable(
+                f"The backend database {db.url.render_as_string(hide_password=True)} "
+                f"cannot be reached: {exc.orig}"
+            ) from exc
+        raise
+
+
+def _is_connection_error(exc: OperationalError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return any(
+        s in text
+        for s in ("connection refused", "could not connect", "can't connect", "server closed",
+                  "connection is closed", "unable to open database", "lost connection")
+    )  # fmt: skip
+
+
+# -- schema -------------------------------------------------------------------------------
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The alembic revision of the database, None when it has no trackline schema."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def _fast_revision(db: Database) -> str | None:
+    try:
+        with db.read_engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def ensure_schema(db: Database) -> None:
+    """Create the schema at head on a fresh database; refuse one at another revision."""
+    if _fast_revision(db) == SCHEMA_REVISION:
+        return
+    with _translate_errors(db), _schema_lock(db) as conn:
+        revision = current_revision(conn)
+        if revision is None:
+            if _has_foreign_tables(conn):
+                raise InvalidState(
+                    f"The database {_display(db)} holds tables that trackline did not create "
+                    "(an MLflow database?). Point trackline at a new database."
+                )
+            _run_alembic(conn, "head")
+            if conn.in_transaction():
+                conn.commit()
+        elif revision != SCHEMA_REVISION:
+            raise InvalidState(
+                f"The database {_display(db)} is at schema revision {revision!r}, this trackline "
+                f"expects {SCHEMA_REVISION!r}. Back it up, then run: trackline db upgrade "
+                f"{_display(db)}"
+            )
+
+
+def upgrade(uri: str) -> tuple[str | None, str]:
+    """Upgrade the database at ``uri`` to the head revision; returns (before, after)."""
+    db = Database(uri, create=False)
+    try:
+        with _translate_errors(db), _schema_lock(db) as conn:
+            before = current_revision(conn)
+            if before is None and _has_foreign_tables(conn):
+                raise InvalidState(f"The database {_display(db)} holds tables trackline did not create")
+            _run_alembic(conn, "head")
+            if conn.in_transaction():
+                conn.commit()
+            return before, current_revision(conn) or ""
+    finally:
+        db.close()
+
+
+def _display(db: Database) -> str:
+    return db.url.render_as_string(hide_password=True)
+
+
+def _has_foreign_tables(conn: Connection) -> bool:
+    return bool(set(sa.inspect(conn).get_table_names()) - {"alembic_version"})
+
+
+def _run_alembic(conn: Connection, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = conn
+    command.upgrade(config, target)
+
+
+@contextlib.contextmanager
+def _schema_lock(db: Database) -> Iterator[Connection]:
+    """A connection holding the database-wide lock under which the schema is changed."""
+    if db.dialect == "sqlite":
+        path = db.sqlite_path
+        if path is None:
+            with db.engine.connect() as conn:
+                yield conn
+            return
+        import fcntl
+
+        with open(f"{path}.lock", "a+") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                with db.engine.connect() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return
+    with db.engine.connect() as conn:
+        if db.dialect == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_LOCK_ID})")
+            unlock = f"SELECT pg_advisory_unlock({_LOCK_ID})"
+        else:
+            conn.exec_driver_sql("SELECT GET_LOCK('trackline_schema', 300)")
+            unlock = "SELECT RELEASE_LOCK('trackline_schema')"
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.exec_driver_sql(unlock)
+            conn.commit()

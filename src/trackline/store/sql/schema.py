@@ -1,0 +1,196 @@
+"""The SQL schema of the tracking store, as SQLAlchemy Core tables.
+
+Names follow MLflow's schema (``runs.run_uuid``, ``latest_metrics``, ...) so that its users
+and importers find what they expect. The tables here are the *head* of the migrations in
+``migrations/versions``; ``tests/store/test_migrations.py`` checks that upgrading an empty
+database gives exactly these tables, columns and indexes.
+
+Indexes serve the searches: runs of an experiment by start time, metric history of a key
+ordered by time, runs ordered or filtered by a latest metric, params and tags by key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: The alembic revision these tables correspond to; the store refuses older databases.
+SCHEMA_REVISION = "0001_initial"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+RUN_STATUSES = ("SCHEDULED", "FAILED", "FINISHED", "RUNNING", "KILLED")
+SOURCE_TYPES = ("NOTEBOOK", "JOB", "LOCAL", "UNKNOWN", "PROJECT")
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),
+    Column("artifact_location", String(1000)),
+    Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
+    Column("creation_time", BigInteger),
+    Column("last_update_time", BigInteger),
+    UniqueConstraint("name"),
+    CheckConstraint("lifecycle_stage IN ('active', 'deleted')", name="lifecycle_stage"),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text),
+    PrimaryKeyConstraint("experiment_id", "key"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("name", String(250)),
+    Column("source_type", String(20), server_default="UNKNOWN"),
+    Column("source_name", String(500)),
+    Column("entry_point_name", String(50)),
+    Column("user_id", String(256)),
+    Column("status", String(9), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("deleted_time", BigInteger),
+    Column("source_version", String(50)),
+    Column("lifecycle_stage", String(20), nullable=False, server_default="active"),
+    Column("artifact_uri", String(1000)),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),
+    CheckConstraint(f"source_type IN {SOURCE_TYPES!r}", name="source_type"),
+    CheckConstraint("lifecycle_stage IN ('active', 'deleted')", name="lifecycle_stage"),
+    # Default listing: WHERE experiment_id IN (...) AND lifecycle_stage = ?
+    # ORDER BY start_time DESC, run_uuid
+    Index(None, "experiment_id", "lifecycle_stage", "start_time", "run_uuid"),
+)
+
+# Every point of every metric. The primary key makes an exact repeat of a point a no-op
+# (MLflow's semantics) and, led by (run_uuid, key, timestamp, step), serves the history
+# query in its order.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False, server_default="0"),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("run_uuid", "key", "timestamp", "step", "value", "is_nan"),
+)
+
+# The latest point of each metric of each run: max by (step, timestamp, value).
+# Searches filter and order on this table, never on ``metrics``.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("is_nan", Boolean, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key", "value"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000)),
+    PrimaryKeyConstraint("run_uuid", "key"),
+    Index(None, "key"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36), nullable=False),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("dataset_source_type", String(36), nullable=False),
+    Column("dataset_source", Text, nullable=False),
+    Column("dataset_schema", Text),
+    Column("dataset_profile", Text),
+    PrimaryKeyConstraint("experiment_id", "name", "digest"),
+    UniqueConstraint("dataset_uuid"),
+)
+
+# Links: (DATASET, dataset_uuid) -> (RUN, run_uuid); (RUN_OUTPUT, run) -> (MODEL_OUTPUT, model).
+inputs = Table(
+    "inputs",
+    metadata,
+    Column("input_uuid", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source_id", String(36), nullable=False),
+    Column("destination_type", String(36), nullable=False),
+    Column("destination_id", String(36), nullable=False),
+    Column("step", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("source_type", "source_id", "destination_type", "destination_id"),
+    UniqueConstraint("input_uuid"),
+    Index(None, "destination_type", "destination_id"),
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("input_uuid", String(36), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", String(500), nullable=False),
+    PrimaryKeyConstraint("input_uuid", "name"),
+)

@@ -1,0 +1,181 @@
+"""The tracking store interface: what every backend (SQL, REST) provides.
+
+Stores take and return entities, validate what they are given (``trackline.validation``) and
+raise :mod:`trackline.exceptions` errors with MLflow's codes. The client and the server both
+sit on top of a store; neither adds rules of its own.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from trackline.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    LoggedModelInput,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+
+#: Default and largest page sizes of run and experiment searches (MLflow's).
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_MAX_RESULTS_THRESHOLD = 50000
+#: Largest page of metric history the client asks for at once.
+GET_METRIC_HISTORY_MAX_RESULTS = 25000
+
+
+class TrackingStore(ABC):
+    """Experiments, runs and their metrics, params, tags and inputs."""
+
+    # -- experiments -----------------------------------------------------------------------
+    @abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] | None = None,
+    ) -> str:
+        """Create an experiment and return its id. A taken name (even deleted) is
+        RESOURCE_ALREADY_EXISTS."""
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment, deleted or not; RESOURCE_DOES_NOT_EXIST if there is none."""
+
+    @abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name, deleted or not, or None."""
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Experiments matching the filter, ``creation_time DESC, experiment_id`` by default."""
+
+    @abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete the experiment and all its runs."""
+
+    @abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo :meth:`delete_experiment`, restoring the runs it deleted."""
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment."""
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        """Set (insert or replace) a tag on an active experiment."""
+
+    @abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+
+    # -- runs ------------------------------------------------------------------------------
+    @abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str | None,
+        start_time: int | None,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        """Create a RUNNING run in an active experiment. Without a name (argument or
+        ``mlflow.runName`` tag) one is generated and the tag added."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """The run with its latest metrics, params, tags and inputs, deleted or not."""
+
+    @abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: int | str | None,
+        end_time: int | None,
+        run_name: str | None,
+    ) -> RunInfo:
+        """Change status, end time or name of an active run (a name also sets the tag)."""
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run."""
+
+    @abstractmethod
+    def restore_run(self, run_id: str) -> None:
+        """Undo :meth:`delete_run`."""
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Log metrics, params and tags to an active run in one transaction: all or nothing."""
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from an active run; RESOURCE_DOES_NOT_EXIST if it has none."""
+
+    @abstractmethod
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """Every point of a metric, ordered by (timestamp, step, value)."""
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Runs matching the filter, ``start_time DESC, run_id`` after the given ordering."""
+
+    @abstractmethod
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
+    ) -> None:
+        """Record datasets (and logged models) a run used."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def flush(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Make everything accepted so far durable and visible to other processes."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Release connections. The store must not be used afterwards."""
