@@ -98,10 +98,9 @@ class MlflowException(Exception):
 
     default_error_code: str = INTERNAL_ERROR
 
-    def __new__(
-        cls, message: object = "", error_code: str | None = None, **kwargs: Any
-    ) -> MlflowException:
+    def __new__(cls, *args: Any, **kwargs: Any) -> MlflowException:
         # MlflowException("...", error_code=X) gives the subclass registered for X.
+        error_code = kwargs.get("error_code", args[1] if len(args) > 1 else None)
         if cls is MlflowException and error_code in _SUBCLASS_BY_CODE:
             cls = _SUBCLASS_BY_CODE[error_code]
         return super().__new__(cls)
@@ -173,8 +172,7 @@ class MissingDependency(MlflowException, ImportError):
     def __init__(self, package: str, extra: str, feature: str = "") -> None:
         what = f" for {feature}" if feature else ""
         super().__init__(
-            f"{package} is needed{what} but is not installed: "
-            f"pip install 'trackline[{extra}]'"
+            f"{package} is needed{what} but is not installed: pip install 'trackline[{extra}]'"
         )
         self.name = package
 

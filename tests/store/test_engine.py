@@ -53,9 +53,14 @@ def test_sqlite_uses_wal_and_case_sensitive_like(sqlite_uri: str) -> None:
 
 def test_write_rolls_back_on_error(sqlite_uri: str) -> None:
     db = Database(sqlite_uri)
-    with pytest.raises(RuntimeError), db.write() as conn:
-        conn.exec_driver_sql("INSERT INTO experiments (name) VALUES ('half')")
-        raise RuntimeError("boom")
+
+    def half_written() -> None:
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO experiments (name) VALUES ('half')")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        half_written()
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM experiments").scalar() == 0
     db.close()

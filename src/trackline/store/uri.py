@@ -68,7 +68,7 @@ def _is_plain_path(uri: str) -> bool:
 
 
 def resolve_tracking_uri(uri: str | None) -> str:
-    """The canonical form of a tracking URI: the default folder when None, plain paths as file URIs."""
+    """The canonical tracking URI: the default folder for None, plain paths as file URIs."""
     if not uri:
         return path_to_uri(DEFAULT_FOLDER)
     if _is_plain_path(uri):

@@ -232,7 +232,9 @@ def upgrade(uri: str) -> tuple[str | None, str]:
         with _translate_errors(db), _schema_lock(db) as conn:
             before = current_revision(conn)
             if before is None and _has_foreign_tables(conn):
-                raise InvalidState(f"The database {_display(db)} holds tables trackline did not create")
+                raise InvalidState(
+                    f"The database {_display(db)} holds tables trackline did not create"
+                )
             _run_alembic(conn, "head")
             if conn.in_transaction():
                 conn.commit()

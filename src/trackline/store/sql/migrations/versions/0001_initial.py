@@ -148,7 +148,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("input_uuid", name="uq_inputs_input_uuid"),
     )
     op.create_index(
-        "ix_inputs_destination_type_destination_id", "inputs", ["destination_type", "destination_id"]
+        "ix_inputs_destination_type_destination_id",
+        "inputs",
+        ["destination_type", "destination_id"],
     )
     op.create_table(
         "input_tags",
