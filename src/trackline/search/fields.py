@@ -1,0 +1,135 @@
+"""What may be searched and ordered on: entities, attribute keys, comparators and value types.
+
+The rules follow MLflow's (reference §6): runs filter on metrics, params, tags, attributes
+and datasets; experiments on attributes and tags. Each searchable field has the comparators
+it accepts and the type its values must have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from trackline.search.ast import Comparator, Entity, Kind
+
+__all__ = [
+    "DATASET_FIELDS",
+    "FieldRule",
+    "attribute_keys",
+    "canonical_attribute",
+    "entity_prefixes",
+    "field_rule",
+    "orderable",
+    "resolve_entity",
+]
+
+ValueType = Literal["number", "string"]
+
+_NUMERIC: frozenset[Comparator] = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_STRING: frozenset[Comparator] = frozenset({"=", "!=", "LIKE", "ILIKE"})
+_STRING_IN: frozenset[Comparator] = _STRING | {"IN", "NOT IN"}
+_KEYED: frozenset[Comparator] = _STRING | {"IS NULL", "IS NOT NULL"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """The comparators a field accepts and the type of its values."""
+
+    comparators: frozenset[Comparator]
+    value_type: ValueType
+
+
+_RUN_ENTITIES: dict[str, Entity] = {
+    "metric": "metric",
+    "metrics": "metric",
+    "parameter": "param",
+    "parameters": "param",
+    "param": "param",
+    "params": "param",
+    "tag": "tag",
+    "tags": "tag",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "run": "attribute",
+    "dataset": "dataset",
+    "datasets": "dataset",
+}
+_EXPERIMENT_ENTITIES: dict[str, Entity] = {"attribute": "attribute", "tag": "tag", "tags": "tag"}
+
+_RUN_ATTRIBUTES: dict[str, FieldRule] = {
+    "run_id": FieldRule(_STRING_IN, "string"),
+    "run_name": FieldRule(_STRING, "string"),
+    "status": FieldRule(_STRING, "string"),
+    "user_id": FieldRule(_STRING, "string"),
+    "artifact_uri": FieldRule(_STRING, "string"),
+    "start_time": FieldRule(_NUMERIC, "number"),
+    "end_time": FieldRule(_NUMERIC, "number"),
+}
+_RUN_ATTRIBUTE_ALIASES = {
+    "run name": "run_name",
+    "Run name": "run_name",
+    "Run Name": "run_name",
+    "created": "start_time",
+    "Created": "start_time",
+}
+_EXPERIMENT_ATTRIBUTES: dict[str, FieldRule] = {
+    "name": FieldRule(_STRING, "string"),
+    "experiment_id": FieldRule(frozenset({"=", "!=", "IN", "NOT IN"}), "string"),
+    "creation_time": FieldRule(_NUMERIC, "number"),
+    "last_update_time": FieldRule(_NUMERIC, "number"),
+}
+#: The fields of a dataset a run filter compares (``context`` is the input's context tag).
+DATASET_FIELDS: tuple[str, ...] = ("name", "digest", "context")
+
+_RUN_ORDERABLE = frozenset(
+    {"artifact_uri", "end_time", "run_id", "run_name", "start_time", "status", "user_id"}
+)
+_EXPERIMENT_ORDERABLE = frozenset(_EXPERIMENT_ATTRIBUTES)
+
+
+def entity_prefixes(kind: Kind) -> list[str]:
+    """The entity prefixes a ``kind`` of search accepts, for error messages."""
+    return sorted(_RUN_ENTITIES if kind == "runs" else _EXPERIMENT_ENTITIES)
+
+
+def resolve_entity(kind: Kind, prefix: str) -> Entity | None:
+    """The entity an ``<entity>.`` prefix names (case-insensitive), None if unknown."""
+    table = _RUN_ENTITIES if kind == "runs" else _EXPERIMENT_ENTITIES
+    return table.get(prefix.lower())
+
+
+def attribute_keys(kind: Kind) -> list[str]:
+    """The attribute keys a ``kind`` of search filters on, for error messages."""
+    return list(_RUN_ATTRIBUTES if kind == "runs" else _EXPERIMENT_ATTRIBUTES)
+
+
+def canonical_attribute(kind: Kind, key: str) -> str | None:
+    """The attribute ``key`` names after aliases (``created`` -> ``start_time``), None if none."""
+    if kind == "runs":
+        key = _RUN_ATTRIBUTE_ALIASES.get(key, key)
+        return key if key in _RUN_ATTRIBUTES else None
+    return key if key in _EXPERIMENT_ATTRIBUTES else None
+
+
+def field_rule(kind: Kind, entity: Entity, key: str) -> FieldRule | None:
+    """The rule of a (canonical) field, None if the field is not searchable."""
+    if entity == "attribute":
+        table = _RUN_ATTRIBUTES if kind == "runs" else _EXPERIMENT_ATTRIBUTES
+        return table.get(key)
+    if entity == "metric":
+        return FieldRule(_NUMERIC, "number")
+    if entity in ("param", "tag"):
+        return FieldRule(_KEYED, "string")
+    if key in DATASET_FIELDS:
+        return FieldRule(_STRING_IN, "string")
+    return None
+
+
+def orderable(kind: Kind, entity: Entity, key: str) -> bool:
+    """Whether a (canonical) field may be an order_by key."""
+    if kind == "experiments":
+        return entity == "attribute" and key in _EXPERIMENT_ORDERABLE
+    if entity == "attribute":
+        return key in _RUN_ORDERABLE
+    return entity in ("metric", "param", "tag")

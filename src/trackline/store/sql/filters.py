@@ -1,0 +1,450 @@
+"""Compiling searches to SQL: a filter and an order_by become one portable SELECT.
+
+:func:`runs_query` and :func:`experiments_query` return SQLAlchemy Core statements that
+select the ids of one page of results, in order. They run unchanged on SQLite, PostgreSQL
+and MySQL/MariaDB and mean exactly what :mod:`trackline.search.evaluate` means:
+
+* A comparison on a metric, param, tag or dataset is a correlated ``EXISTS`` (``IS NULL`` a
+  ``NOT EXISTS``) on that run's row(s), so it composes with ``AND``, ``OR`` and parentheses
+  and a run lacking the key fails every comparison but ``IS NULL``. Metrics are read from
+  ``latest_metrics``; a NaN (``is_nan``) matches only ``!=``.
+* Strings compare byte for byte and LIKE is case-sensitive on every backend. SQLite needs
+  ``PRAGMA case_sensitive_like=ON`` (set by ``engine.Database``); on MySQL, whose default
+  collations ignore case (and trailing spaces in ``=``), comparisons go through
+  ``CAST(... AS BINARY)`` and LIKE patterns through ``COLLATE utf8mb4_bin``. LIKE patterns
+  are rewritten to a canonical form (see :mod:`trackline.search.pattern`).
+* Ordering puts missing values last in both directions (metrics: numbers, then NaN, then
+  missing) and strings in code point order (PostgreSQL ``COLLATE "C"``, MySQL binary).
+
+Speed: when a run search is ordered by a metric that a top-level ``AND`` term of the filter
+also compares (``metrics.rmse < 7`` with ``order_by=["metrics.rmse"]``), the metric is
+inner-joined and the term is applied to the joined row instead of an ``EXISTS``, so the
+database can walk the ``latest_metrics (key, value)`` index in order and stop after one page.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.operators import OperatorType
+from sqlalchemy.sql.selectable import FromClause, Join
+
+from trackline.entities import LifecycleStage, ViewType
+from trackline.exceptions import InvalidParameterValue
+from trackline.search import And, Comparison, Expr, OrderKey, Value, parse_filter, parse_order_by
+from trackline.search.pattern import sql_like_pattern
+from trackline.store.sql.schema import (
+    datasets,
+    experiment_tags,
+    experiments,
+    input_tags,
+    inputs,
+    latest_metrics,
+    params,
+    runs,
+    tags,
+)
+
+__all__ = ["experiments_query", "runs_query"]
+
+RUN_NAME_TAG = "mlflow.runName"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+_INT64 = 2**63
+
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+# Comparators that a run lacking the metric or having NaN for it never satisfies.
+_PRESENT_NUMBER_OPS = frozenset({"=", "<", "<=", ">", ">="})
+
+_RUN_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "run_id": runs.c.run_uuid,
+    "run_name": runs.c.name,
+    "status": runs.c.status,
+    "user_id": runs.c.user_id,
+    "artifact_uri": runs.c.artifact_uri,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+}
+_RUN_STRING_ATTRIBUTES = frozenset({"run_name", "status", "user_id", "artifact_uri"})
+
+
+# -- dialect-specific SQL ------------------------------------------------------------------
+
+
+class _PerDialect(ColumnElement[Any]):
+    """An expression written differently per dialect: ``variants[name]`` or ``default``."""
+
+    inherit_cache = False
+
+    def __init__(self, default: ColumnElement[Any], **variants: ColumnElement[Any]) -> None:
+        self.default = default
+        self.variants = variants
+        self.type = default.type
+
+    def self_group(self, against: OperatorType | None = None) -> ColumnElement[Any]:
+        # Group each variant as it would be grouped on its own (an OR inside an AND gets
+        # parentheses); never wrap this element, which would add "= 1" on SQLite and MySQL.
+        return _PerDialect(
+            self.default.self_group(against=against),
+            **{name: v.self_group(against=against) for name, v in self.variants.items()},
+        )
+
+
+@compiles(_PerDialect)
+def _compile_per_dialect(element: _PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    chosen = element.variants.get(compiler.dialect.name, element.default)
+    return compiler.process(chosen, **kw)
+
+
+class _NullsLast(ColumnElement[Any]):
+    """An ORDER BY term that puts NULLs last in both directions on every dialect."""
+
+    inherit_cache = False
+
+    def __init__(self, expr: ColumnElement[Any], ascending: bool) -> None:
+        self.expr = expr
+        self.ascending = ascending
+        self.type = expr.type
+
+
+@compiles(_NullsLast)
+def _compile_nulls_last(element: _NullsLast, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite and MySQL sort NULL first: DESC already puts it last (and keeps index order).
+    text = compiler.process(element.expr, **kw)
+    return f"{text} IS NULL, {text} ASC" if element.ascending else f"{text} DESC"
+
+
+@compiles(_NullsLast, "postgresql")
+def _compile_nulls_last_pg(element: _NullsLast, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL sorts NULL last: ASC already does what we want.
+    text = compiler.process(element.expr, **kw)
+    return f"{text} ASC" if element.ascending else f"{text} DESC NULLS LAST"
+
+
+def _binary(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """MySQL's byte-for-byte view of a string (no case folding, no trailing-space padding)."""
+    return sa.cast(expr, sa.BINARY())
+
+
+def _sortable(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A string column ordered by code point on every dialect."""
+    return _PerDialect(column, postgresql=column.collate("C"), mysql=_binary(column))
+
+
+def _string(value: str) -> ColumnElement[str]:
+    return sa.literal(value, sa.String())
+
+
+def _string_test(column: ColumnElement[Any], comparator: str, value: Value) -> ColumnElement[Any]:
+    """``column <comparator> value`` for strings, case- and byte-exact on every dialect."""
+    if comparator in ("LIKE", "ILIKE"):
+        assert isinstance(value, str)
+        pattern, escaped = sql_like_pattern(value)
+        escape = "\\" if escaped else None
+        if comparator == "LIKE":
+            return _PerDialect(
+                column.like(_string(pattern), escape=escape),
+                mysql=column.like(_string(pattern).collate("utf8mb4_bin"), escape=escape),
+            )
+        return _PerDialect(
+            column.ilike(_string(pattern), escape=escape),
+            mysql=sa.func.lower(column).like(
+                sa.func.lower(_string(pattern)).collate("utf8mb4_bin"), escape=escape
+            ),
+        )
+    if comparator in ("IN", "NOT IN"):
+        assert isinstance(value, tuple)
+        values = [_string(v) for v in value]
+        exact = [_binary(_string(v)) for v in value]
+        if comparator == "IN":
+            return _PerDialect(
+                column.in_(values), mysql=sa.and_(column.in_(values), _binary(column).in_(exact))
+            )
+        return _PerDialect(column.not_in(values), mysql=_binary(column).not_in(exact))
+    assert isinstance(value, str)
+    if comparator == "=":
+        return _PerDialect(
+            column == _string(value),
+            # The plain test lets MySQL use an index; the binary one makes it exact.
+            mysql=sa.and_(column == _string(value), _binary(column) == _binary(_string(value))),
+        )
+    if comparator == "!=":
+        return _PerDialect(
+            column != _string(value), mysql=_binary(column) != _binary(_string(value))
+        )
+    raise InvalidParameterValue(f"comparator {comparator} does not apply to strings")
+
+
+def _number(value: Value) -> ColumnElement[Any]:
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+        return sa.literal(value, sa.BigInteger())
+    assert isinstance(value, (int, float))
+    return sa.literal(float(value), sa.Double())
+
+
+def _number_test(column: ColumnElement[Any], comparator: str, value: Value) -> ColumnElement[Any]:
+    return _NUMERIC_OPS[comparator](column, _number(value))
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def _metric_test(metric: FromClause, cmp: Comparison) -> ColumnElement[Any]:
+    """The test of ``cmp`` on one ``latest_metrics`` row."""
+    assert isinstance(cmp.value, (int, float))
+    value: ColumnElement[float] = sa.literal(float(cmp.value), sa.Double())
+    test = _NUMERIC_OPS[cmp.comparator](metric.c.value, value)
+    if cmp.comparator == "!=":
+        return sa.or_(metric.c.is_nan == sa.true(), test)
+    return sa.and_(metric.c.is_nan == sa.false(), test)
+
+
+def _keyed_test(table: sa.Table, owner: ColumnElement[Any], cmp: Comparison) -> ColumnElement[Any]:
+    """EXISTS/NOT EXISTS for a param or tag (of a run) or a tag (of an experiment)."""
+    row = table.alias()
+    where = [row.c[owner.name] == owner, _string_test(row.c.key, "=", cmp.key)]
+    if cmp.comparator == "IS NULL":
+        return ~sa.exists().where(*where)
+    if cmp.comparator != "IS NOT NULL":
+        where.append(_string_test(row.c.value, cmp.comparator, cmp.value))
+    return sa.exists().where(*where)
+
+
+def _dataset_test(cmp: Comparison) -> ColumnElement[Any]:
+    link = inputs.alias()
+    where: list[ColumnElement[Any]] = [
+        link.c.destination_type == "RUN",
+        link.c.destination_id == runs.c.run_uuid,
+        link.c.source_type == "DATASET",
+    ]
+    if cmp.key == "context":
+        tag = input_tags.alias()
+        where += [
+            tag.c.input_uuid == link.c.input_uuid,
+            tag.c.name == DATASET_CONTEXT_TAG,
+            _string_test(tag.c.value, cmp.comparator, cmp.value),
+        ]
+    else:
+        dataset = datasets.alias()
+        where += [
+            dataset.c.dataset_uuid == link.c.source_id,
+            _string_test(dataset.c[cmp.key], cmp.comparator, cmp.value),
+        ]
+    return sa.exists().where(*where)
+
+
+def _run_test(cmp: Comparison) -> ColumnElement[Any]:
+    if cmp.entity == "metric":
+        metric = latest_metrics.alias()
+        return sa.exists().where(
+            metric.c.run_uuid == runs.c.run_uuid,
+            _string_test(metric.c.key, "=", cmp.key),
+            _metric_test(metric, cmp),
+        )
+    if cmp.entity == "param":
+        return _keyed_test(params, runs.c.run_uuid, cmp)
+    if cmp.entity == "tag":
+        return _keyed_test(tags, runs.c.run_uuid, cmp)
+    if cmp.entity == "dataset":
+        return _dataset_test(cmp)
+    if cmp.key == "run_name":
+        name = Comparison("tag", RUN_NAME_TAG, cmp.comparator, cmp.value)
+        return _keyed_test(tags, runs.c.run_uuid, name)
+    column = _RUN_COLUMNS[cmp.key]
+    if cmp.key in ("start_time", "end_time"):
+        return _number_test(column, cmp.comparator, cmp.value)
+    return _string_test(column, cmp.comparator, cmp.value)
+
+
+def _condition(expr: Expr, test: Callable[[Comparison], ColumnElement[Any]]) -> ColumnElement[Any]:
+    if isinstance(expr, Comparison):
+        return test(expr)
+    parts = [_condition(t, test) for t in expr.terms]
+    return sa.and_(*parts) if isinstance(expr, And) else sa.or_(*parts)
+
+
+def _conjuncts(expr: Expr | None) -> list[Expr]:
+    if expr is None:
+        return []
+    return list(expr.terms) if isinstance(expr, And) else [expr]
+
+
+def _lifecycle(column: ColumnElement[Any], view_type: int) -> list[ColumnElement[Any]]:
+    if view_type not in (ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY, ViewType.ALL):
+        raise InvalidParameterValue(f"Invalid view type {view_type!r}: expected 1, 2 or 3")
+    stages = LifecycleStage.view_type_to_stages(view_type)
+    return [column == stages[0]] if len(stages) == 1 else []
+
+
+def _check_page(offset: int, limit: int) -> None:
+    for name, number in (("offset", offset), ("limit", limit)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise InvalidParameterValue(f"Invalid {name} {number!r}: expected an int >= 0")
+
+
+def _direction(expr: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:
+    return expr.asc() if ascending else expr.desc()
+
+
+def runs_query(
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    run_view_type: int,
+    order_by: Sequence[str] | None,
+    offset: int,
+    limit: int,
+) -> sa.Select[Any]:
+    """``SELECT runs.run_uuid`` of one page of a run search, in order.
+
+    Runs of ``experiment_ids`` in the lifecycle stages of ``run_view_type`` (a ``ViewType``)
+    that pass ``filter_string``, ordered by ``order_by`` then ``start_time DESC, run_uuid``,
+    rows ``offset`` to ``offset + limit``. Raises ``InvalidParameterValue`` for a malformed
+    filter or order_by.
+    """
+    expr = parse_filter(filter_string, "runs")
+    keys = parse_order_by(order_by, "runs")
+    _check_page(offset, limit)
+    try:
+        ids = [int(i) for i in experiment_ids]
+    except (TypeError, ValueError):
+        raise InvalidParameterValue(
+            f"Invalid experiment ids {list(experiment_ids)!r}: expected integers"
+        ) from None
+    where: list[ColumnElement[Any]] = [
+        runs.c.experiment_id == ids[0] if len(ids) == 1 else runs.c.experiment_id.in_(ids),
+        *_lifecycle(runs.c.lifecycle_stage, run_view_type),
+    ]
+    if not ids:
+        where = [sa.false()]
+    # Metrics the filter requires present and not NaN, by top-level AND terms.
+    required: dict[str, list[Comparison]] = {}
+    for term in _conjuncts(expr):
+        if (
+            isinstance(term, Comparison)
+            and term.entity == "metric"
+            and term.comparator in _PRESENT_NUMBER_OPS
+        ):
+            required.setdefault(term.key, []).append(term)
+    applied: set[int] = set()
+    source: FromClause | Join = runs
+    terms: list[ColumnElement[Any]] = []
+    for index, key in enumerate(keys):
+        if key.entity == "attribute":
+            terms += _run_attribute_order(key)
+            continue
+        table = {"metric": latest_metrics, "param": params, "tag": tags}[key.entity]
+        row = table.alias(f"order_{index}")
+        on = sa.and_(row.c.run_uuid == runs.c.run_uuid, _string_test(row.c.key, "=", key.key))
+        if key.entity == "metric" and key.key in required:
+            # Inner join: the filter's terms on this metric hold on the joined row, which
+            # the (experiment_id, key, value) index yields in order, one experiment at a time.
+            in_experiments = row.c.experiment_id.in_(ids) if ids else sa.false()
+            source = source.join(row, sa.and_(on, in_experiments))
+            for cmp in required[key.key]:
+                where.append(_metric_test(row, cmp))
+                applied.add(id(cmp))
+            terms.append(_direction(row.c.value, key.ascending))
+        elif key.entity == "metric":
+            source = source.outerjoin(row, on)
+            terms += [
+                row.c.value.is_(None).asc(),
+                row.c.is_nan.asc(),
+                _direction(row.c.value, key.ascending),
+            ]
+        else:
+            source = source.outerjoin(row, on)
+            terms.append(_NullsLast(_sortable(row.c.value), key.ascending))
+    rest = [t for t in _conjuncts(expr) if id(t) not in applied]
+    where += [_condition(t, _run_test) for t in rest]
+    return (
+        sa.select(runs.c.run_uuid)
+        .select_from(source)
+        .where(*where)
+        .order_by(*terms)
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def _run_attribute_order(key: OrderKey) -> list[ColumnElement[Any]]:
+    column = _RUN_COLUMNS[key.key]
+    if key.key in ("run_id", "start_time"):  # never NULL: plain order, served by the index
+        return [_direction(column, key.ascending)]
+    if key.key in _RUN_STRING_ATTRIBUTES:
+        column = _sortable(column)
+    return [_NullsLast(column, key.ascending)]
+
+
+# -- experiments ---------------------------------------------------------------------------
+
+
+def _experiment_id_test(comparator: str, value: Value) -> ColumnElement[Any]:
+    """experiment_id against quoted ids; a string that is no id's text matches no experiment."""
+    texts = value if isinstance(value, tuple) else (value,)
+    ids = []
+    for text in texts:
+        assert isinstance(text, str)
+        if text.lstrip("-").isdigit() and text == str(int(text)) and -_INT64 <= int(text) < _INT64:
+            ids.append(sa.literal(int(text), sa.BigInteger()))
+    column = experiments.c.experiment_id
+    if comparator in ("=", "IN"):
+        return column.in_(ids) if ids else sa.false()
+    return column.not_in(ids) if ids else sa.true()
+
+
+def _experiment_test(cmp: Comparison) -> ColumnElement[Any]:
+    if cmp.entity == "tag":
+        return _keyed_test(experiment_tags, experiments.c.experiment_id, cmp)
+    if cmp.key == "experiment_id":
+        return _experiment_id_test(cmp.comparator, cmp.value)
+    if cmp.key == "name":
+        return _string_test(experiments.c.name, cmp.comparator, cmp.value)
+    return _number_test(experiments.c[cmp.key], cmp.comparator, cmp.value)
+
+
+def experiments_query(
+    view_type: int,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    offset: int,
+    limit: int,
+) -> sa.Select[Any]:
+    """``SELECT experiments.experiment_id`` of one page of an experiment search, in order.
+
+    Experiments in the lifecycle stages of ``view_type`` that pass ``filter_string``,
+    ordered by ``order_by`` (default ``creation_time DESC``) then ``experiment_id``.
+    """
+    expr = parse_filter(filter_string, "experiments")
+    keys = parse_order_by(order_by, "experiments")
+    _check_page(offset, limit)
+    where = _lifecycle(experiments.c.lifecycle_stage, view_type)
+    if expr is not None:
+        where.append(_condition(expr, _experiment_test))
+    terms: list[ColumnElement[Any]] = []
+    for key in keys:
+        column: ColumnElement[Any] = experiments.c[key.key]
+        if key.key == "experiment_id":
+            terms.append(_direction(column, key.ascending))
+        elif key.key == "name":
+            terms.append(_direction(_sortable(column), key.ascending))
+        else:
+            terms.append(_NullsLast(column, key.ascending))
+    return (
+        sa.select(experiments.c.experiment_id)
+        .where(*where)
+        .order_by(*terms)
+        .limit(limit)
+        .offset(offset)
+    )
