@@ -66,7 +66,7 @@ class Database:
     def __init__(self, uri: str, *, create: bool = True) -> None:
         self.url = normalize_url(uri)
         self.dialect: str = self.url.get_backend_name()
-        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+        self._write_lock = _writer_lock(self.sqlite_path) if self.dialect == "sqlite" else None
         self.engine = self._make_engine(immediate=True)
         self.read_engine = self.engine
         if self.dialect == "sqlite" and not self._in_memory:
@@ -122,7 +122,8 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql(begin)
+            # Straight to the driver: this runs once per write, on the logging hot path.
+            conn.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
 
         return engine
 
@@ -147,6 +148,18 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+_writer_locks: dict[Path | None, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(path: Path | None) -> threading.RLock:
+    """The lock of a SQLite file's writers in this process, shared by all its Databases."""
+    if path is None:  # in-memory: one Database, its own lock
+        return threading.RLock()
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(path, threading.RLock())
 
 
 def _require_driver(dialect: str) -> None:

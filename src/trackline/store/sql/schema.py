@@ -27,6 +27,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
+
+
+def key_string(length: int = 250) -> String:
+    """A key or name column: compared byte for byte on every backend (MySQL's default
+    collation would make ``alpha`` and ``Alpha`` the same param)."""
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
 
 #: The alembic revision these tables correspond to; the store refuses older databases.
 SCHEMA_REVISION = "0001_initial"
@@ -48,7 +58,7 @@ experiments = Table(
     "experiments",
     metadata,
     Column("experiment_id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(256), nullable=False),
+    Column("name", key_string(256), nullable=False),
     Column("artifact_location", String(1000)),
     Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
     Column("creation_time", BigInteger),
@@ -66,7 +76,7 @@ experiment_tags = Table(
         ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("key", String(250), nullable=False),
+    Column("key", key_string(), nullable=False),
     Column("value", Text),
     PrimaryKeyConstraint("experiment_id", "key"),
 )
@@ -81,7 +91,7 @@ runs = Table(
     Column("entry_point_name", String(50)),
     Column("user_id", String(256)),
     Column("status", String(9), nullable=False),
-    Column("start_time", BigInteger),
+    Column("start_time", BigInteger, nullable=False),
     Column("end_time", BigInteger),
     Column("deleted_time", BigInteger),
     Column("source_version", String(50)),
@@ -108,47 +118,54 @@ metrics = Table(
     "metrics",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", key_string(), nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False, server_default="0"),
     Column("value", Double, nullable=False),
     Column("is_nan", Boolean, nullable=False, server_default="0"),
     PrimaryKeyConstraint("run_uuid", "key", "timestamp", "step", "value", "is_nan"),
+    sqlite_with_rowid=False,  # keyed by the primary key alone: one b-tree, not two
 )
 
 # The latest point of each metric of each run: max by (step, timestamp, value).
-# Searches filter and order on this table, never on ``metrics``.
+# Searches filter and order on this table, never on ``metrics``. It repeats the run's
+# experiment so that "order an experiment's runs by a metric" walks one index range,
+# however many other experiments the database holds.
 latest_metrics = Table(
     "latest_metrics",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", key_string(), nullable=False),
     Column("value", Double, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("is_nan", Boolean, nullable=False, server_default="0"),
+    Column("experiment_id", Integer, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
-    Index(None, "key", "value"),
+    Index(None, "experiment_id", "key", "value"),
+    sqlite_with_rowid=False,  # keyed by the primary key alone: one b-tree, not two
 )
 
 params = Table(
     "params",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", key_string(), nullable=False),
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key"),
     Index(None, "key"),
+    sqlite_with_rowid=False,  # keyed by the primary key alone: one b-tree, not two
 )
 
 tags = Table(
     "tags",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", key_string(), nullable=False),
     Column("value", String(8000)),
     PrimaryKeyConstraint("run_uuid", "key"),
     Index(None, "key"),
+    sqlite_with_rowid=False,  # keyed by the primary key alone: one b-tree, not two
 )
 
 datasets = Table(
@@ -161,8 +178,8 @@ datasets = Table(
         ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("name", String(500), nullable=False),
-    Column("digest", String(36), nullable=False),
+    Column("name", key_string(500), nullable=False),
+    Column("digest", key_string(36), nullable=False),
     Column("dataset_source_type", String(36), nullable=False),
     Column("dataset_source", Text, nullable=False),
     Column("dataset_schema", Text),
@@ -190,7 +207,7 @@ input_tags = Table(
     "input_tags",
     metadata,
     Column("input_uuid", String(36), nullable=False),
-    Column("name", String(255), nullable=False),
+    Column("name", key_string(255), nullable=False),
     Column("value", String(500), nullable=False),
     PrimaryKeyConstraint("input_uuid", "name"),
 )

@@ -7,6 +7,7 @@ Create Date: 2026-11-22
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0001_initial"
 down_revision = None
@@ -14,6 +15,14 @@ branch_labels = None
 depends_on = None
 
 _ACTIVE = "lifecycle_stage IN ('active', 'deleted')"
+_NO_ROWID = {"sqlite_with_rowid": False}
+
+
+def _key(length: int = 250) -> sa.types.TypeEngine[str]:
+    # Keys and names compare byte for byte, also under MySQL's case-insensitive default.
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
 
 
 def _run_fk(name: str) -> sa.ForeignKeyConstraint:
@@ -35,7 +44,7 @@ def upgrade() -> None:
     op.create_table(
         "experiments",
         sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(256), nullable=False),
+        sa.Column("name", _key(256), nullable=False),
         sa.Column("artifact_location", sa.String(1000)),
         sa.Column("lifecycle_stage", sa.String(32), nullable=False, server_default="active"),
         sa.Column("creation_time", sa.BigInteger),
@@ -47,7 +56,7 @@ def upgrade() -> None:
     op.create_table(
         "experiment_tags",
         sa.Column("experiment_id", sa.Integer, nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", _key(), nullable=False),
         sa.Column("value", sa.Text),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
         _experiment_fk("experiment_tags"),
@@ -61,7 +70,7 @@ def upgrade() -> None:
         sa.Column("entry_point_name", sa.String(50)),
         sa.Column("user_id", sa.String(256)),
         sa.Column("status", sa.String(9), nullable=False),
-        sa.Column("start_time", sa.BigInteger),
+        sa.Column("start_time", sa.BigInteger, nullable=False),
         sa.Column("end_time", sa.BigInteger),
         sa.Column("deleted_time", sa.BigInteger),
         sa.Column("source_version", sa.String(50)),
@@ -88,7 +97,7 @@ def upgrade() -> None:
     op.create_table(
         "metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", _key(), nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("value", sa.Double, nullable=False),
@@ -97,35 +106,43 @@ def upgrade() -> None:
             "run_uuid", "key", "timestamp", "step", "value", "is_nan", name="pk_metrics"
         ),
         _run_fk("metrics"),
+        **_NO_ROWID,
     )
     op.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", _key(), nullable=False),
         sa.Column("value", sa.Double, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
         sa.Column("is_nan", sa.Boolean, nullable=False, server_default="0"),
+        sa.Column("experiment_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
         _run_fk("latest_metrics"),
+        **_NO_ROWID,
     )
-    op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
+    op.create_index(
+        "ix_latest_metrics_experiment_id_key_value",
+        "latest_metrics",
+        ["experiment_id", "key", "value"],
+    )
     for table, value_nullable in (("params", False), ("tags", True)):
         op.create_table(
             table,
             sa.Column("run_uuid", sa.String(32), nullable=False),
-            sa.Column("key", sa.String(250), nullable=False),
+            sa.Column("key", _key(), nullable=False),
             sa.Column("value", sa.String(8000), nullable=value_nullable),
             sa.PrimaryKeyConstraint("run_uuid", "key", name=f"pk_{table}"),
             _run_fk(table),
+            **_NO_ROWID,
         )
         op.create_index(f"ix_{table}_key", table, ["key"])
     op.create_table(
         "datasets",
         sa.Column("dataset_uuid", sa.String(36), nullable=False),
         sa.Column("experiment_id", sa.Integer, nullable=False),
-        sa.Column("name", sa.String(500), nullable=False),
-        sa.Column("digest", sa.String(36), nullable=False),
+        sa.Column("name", _key(500), nullable=False),
+        sa.Column("digest", _key(36), nullable=False),
         sa.Column("dataset_source_type", sa.String(36), nullable=False),
         sa.Column("dataset_source", sa.Text, nullable=False),
         sa.Column("dataset_schema", sa.Text),
@@ -155,7 +172,7 @@ def upgrade() -> None:
     op.create_table(
         "input_tags",
         sa.Column("input_uuid", sa.String(36), nullable=False),
-        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("name", _key(255), nullable=False),
         sa.Column("value", sa.String(500), nullable=False),
         sa.PrimaryKeyConstraint("input_uuid", "name", name="pk_input_tags"),
     )
