@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from trackline.cli.db import db
+from trackline.cli.server import server, ui
 from trackline.version import __version__
 
 __all__ = ["main"]
@@ -17,3 +18,5 @@ def main() -> None:
 
 
 main.add_command(db)
+main.add_command(server)
+main.add_command(ui)

@@ -1,0 +1,152 @@
+"""The tracking server as an ASGI application: :func:`create_app`.
+
+The app serves MLflow's REST protocol for tracking (``/api/2.0/mlflow/...`` and
+``/ajax-api/2.0/mlflow/...``), ``/health``, ``/version``, ``/api/3.0/mlflow/server-info`` and
+``/openapi.json``. It owns one :class:`~trackline.store.tracking_store.TrackingStore`; its
+lifespan flushes the store on shutdown and closes it when the app opened it.
+
+Run it with ``trackline server`` or any ASGI server::
+
+    uvicorn --factory trackline.server.app:create_app_from_env
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from trackline.exceptions import InvalidParameterValue, MissingDependency
+
+try:
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute, Route
+except ImportError:  # pragma: no cover - exercised by the CLI's missing-extra test
+    raise MissingDependency("starlette", "server", "the tracking server") from None
+
+from trackline.server.errors import handle_http_exception
+from trackline.server.openapi import openapi_document
+from trackline.server.routes import ServerContext, all_endpoints, build_routes
+from trackline.server.routes.health import ROUTES as HEALTH_ROUTES
+from trackline.server.wire import dumps
+from trackline.store.tracking_store import TrackingStore
+from trackline.store.uri import (
+    DATABASE_FILENAME,
+    default_artifact_root,
+    get_tracking_store,
+    local_path,
+    resolve_tracking_uri,
+)
+
+__all__ = [
+    "ENV_ARTIFACT_ROOT",
+    "ENV_BACKEND_STORE_URI",
+    "create_app",
+    "create_app_from_env",
+]
+
+#: Environment variables through which ``trackline server`` configures its worker processes.
+ENV_BACKEND_STORE_URI = "TRACKLINE_SERVER_BACKEND_STORE_URI"
+ENV_ARTIFACT_ROOT = "TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT"
+
+_SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+
+
+def _open_store(backend_store_uri: str, artifact_root: str) -> tuple[TrackingStore, bool]:
+    """The store for ``backend_store_uri`` with ``artifact_root`` as its default root, and
+    whether the app owns it (opened it itself and must close it)."""
+    uri = resolve_tracking_uri(backend_store_uri)
+    scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme == "file" or scheme in _SQL_SCHEMES:
+        from trackline.store.sql.tracking import SqlTrackingStore
+
+        database = uri
+        if scheme == "file":
+            database = f"sqlite:///{local_path(uri) / DATABASE_FILENAME}"
+        return SqlTrackingStore(database, artifact_root), True
+    if scheme in ("http", "https"):
+        raise InvalidParameterValue(
+            f"A tracking server keeps runs in a database or a folder, not at {uri!r}."
+        )
+    # Other schemes come from stores registered with trackline.store.uri; share those.
+    return get_tracking_store(uri), False
+
+
+def _artifact_root_uri(backend_store_uri: str, artifact_root: str | None) -> str:
+    if artifact_root:
+        return resolve_tracking_uri(artifact_root)
+    return default_artifact_root(backend_store_uri)
+
+
+async def _openapi(request: Request) -> Response:
+    """This document: the OpenAPI description of every route."""
+    document = openapi_document(request.app.routes)
+    return Response(dumps(document), media_type="application/json")
+
+
+def create_app(
+    backend_store_uri: str,
+    default_artifact_root: str | None = None,
+    *,
+    store: TrackingStore | None = None,
+) -> Starlette:
+    """The tracking server's ASGI application.
+
+    ``backend_store_uri`` is a tracking URI (a folder, ``sqlite:///…``, ``postgresql://…``,
+    ``mysql://…``); ``default_artifact_root`` is where new experiments keep their artifacts
+    (by default the store's own default, e.g. ``mlruns/`` beside a SQLite file). Pass
+    ``store`` to serve an existing store instead of opening one; the app then flushes it on
+    shutdown but leaves closing it to the caller.
+    """
+    if default_artifact_root is None and store is not None:
+        store_root = getattr(store, "default_artifact_root", None)
+        default_artifact_root = store_root if isinstance(store_root, str) else None
+    root = _artifact_root_uri(backend_store_uri, default_artifact_root)
+    owned = False
+    if store is None:
+        store, owned = _open_store(backend_store_uri, root)
+    context = ServerContext(store=store, artifact_root=root)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await run_in_threadpool(_shutdown, context.store, owned)
+
+    routes: list[BaseRoute] = [
+        *build_routes(all_endpoints(), context),
+        *HEALTH_ROUTES,
+        Route("/openapi.json", _openapi, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: handle_http_exception},
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    return app
+
+
+def _shutdown(store: TrackingStore, owned: bool) -> None:
+    try:
+        store.flush()
+    finally:
+        if owned:
+            store.close()
+
+
+def create_app_from_env() -> Starlette:
+    """:func:`create_app` configured by ``TRACKLINE_SERVER_BACKEND_STORE_URI`` and
+    ``TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT`` (how ``trackline server`` configures its
+    worker processes; usable with ``uvicorn --factory``)."""
+    kwargs: dict[str, Any] = {}
+    root = os.environ.get(ENV_ARTIFACT_ROOT)
+    if root:
+        kwargs["default_artifact_root"] = root
+    return create_app(os.environ.get(ENV_BACKEND_STORE_URI, ""), **kwargs)

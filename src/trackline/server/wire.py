@@ -1,0 +1,492 @@
+"""MLflow's JSON wire conventions: request parsing against a field table, entity encoding.
+
+Requests are described by :class:`Message` tables (see :mod:`trackline.server.requests`), and
+:func:`parse_message` turns a decoded JSON body (or a query string, :func:`query_to_raw`) into
+a :class:`Params` dict holding only the fields that were given, converted to Python types:
+
+* field names are snake_case; their camelCase spelling is accepted too, but not both at once;
+* int64 fields take JSON numbers or decimal strings; doubles take numbers or the strings
+  ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; enums take names or numbers (an unknown
+  enum value is ignored, as MLflow's protobuf parser does);
+* a required field that is absent or ``""`` is an error; anything of the wrong type is an
+  error. Every error is :class:`~trackline.exceptions.InvalidParameterValue` (HTTP 400).
+
+Responses go the other way: :func:`experiment_json`, :func:`run_json` and friends build
+dicts with snake_case keys, int64 values as numbers, non-finite doubles as strings, and unset
+or empty fields left out; :func:`dumps` encodes them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from trackline.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    Run,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+)
+from trackline.exceptions import InvalidParameterValue
+
+__all__ = [
+    "Field",
+    "Kind",
+    "Message",
+    "Params",
+    "decode_json",
+    "double_json",
+    "dumps",
+    "experiment_json",
+    "metric_json",
+    "parse_message",
+    "query_to_raw",
+    "run_info_json",
+    "run_json",
+]
+
+Kind = Literal["string", "int64", "double", "bool", "enum", "message"]
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_INT_TEXT = re.compile(r"[+-]?\d{1,20}")
+_FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_DOCS_HINT = " See the API docs for more information about request parameters."
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a request or response message.
+
+    ``aliases`` are older names read when the field itself is absent (``run_uuid`` for
+    ``run_id``). ``enum`` maps the names of an enum field to their numbers.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = False
+    repeated: bool = False
+    message: Message | None = None
+    enum: Mapping[str, int] | None = None
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def camel_name(self) -> str:
+        """The field's camelCase JSON name (the same as ``name`` for one-word names)."""
+        return _camel(self.name)
+
+    @property
+    def alias_spellings(self) -> tuple[str, ...]:
+        """The aliases in snake_case and camelCase."""
+        return tuple(dict.fromkeys(s for a in self.aliases for s in (a, _camel(a))))
+
+
+@dataclass(frozen=True)
+class Message:
+    """A named list of fields: the shape of a request, a response or a nested object."""
+
+    name: str
+    fields: tuple[Field, ...] = ()
+    doc: str = ""
+    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+    #: Each field with its camelCase name and alias spellings, computed once.
+    spellings: tuple[tuple[Field, str, tuple[str, ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        spellings = tuple((f, f.camel_name, f.alias_spellings) for f in self.fields)
+        object.__setattr__(self, "spellings", spellings)
+
+
+class Params(dict[str, Any]):
+    """The fields of a parsed request: only those that were given, already converted."""
+
+    def string(self, name: str, default: str = "") -> str:
+        """A string field, or ``default`` when absent."""
+        value = self.get(name)
+        return value if isinstance(value, str) else default
+
+    def opt_string(self, name: str) -> str | None:
+        """A string field, or None when absent."""
+        value = self.get(name)
+        return value if isinstance(value, str) else None
+
+    def opt_int(self, name: str) -> int | None:
+        """An int64 or enum field, or None when absent."""
+        value = self.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def double(self, name: str) -> float:
+        """A double field (the parser guarantees presence for required ones)."""
+        value = self.get(name)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    def strings(self, name: str) -> list[str]:
+        """A repeated string field (empty when absent)."""
+        value = self.get(name)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    def messages(self, name: str) -> list[Params]:
+        """A repeated message field (empty when absent)."""
+        value = self.get(name)
+        return [v for v in value if isinstance(v, Params)] if isinstance(value, list) else []
+
+    def message(self, name: str) -> Params:
+        """A nested message field (empty when absent)."""
+        value = self.get(name)
+        return value if isinstance(value, Params) else Params()
+
+
+# -- parsing -----------------------------------------------------------------------------
+
+
+def _invalid(path: str, value: object, expected: str) -> InvalidParameterValue:
+    shown = json.dumps(value, default=repr)
+    if len(shown) > 200:
+        shown = shown[:200] + "..."
+    return InvalidParameterValue(
+        f"Invalid value {shown} for parameter '{path}' supplied: expected {expected}, got "
+        f"{_json_type(value)}.{_DOCS_HINT}"
+    )
+
+
+def _missing(path: str) -> InvalidParameterValue:
+    return InvalidParameterValue(f"Missing value for required parameter '{path}'.{_DOCS_HINT}")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class _Unset:
+    """Marks an enum value that is ignored (unknown name or number)."""
+
+
+_UNSET = _Unset()
+
+
+def _scalar(fld: Field, value: object, path: str) -> object:
+    kind = fld.kind
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise _invalid(path, value, "a string")
+    if kind == "int64":
+        return _int64(value, path)
+    if kind == "double":
+        return _double(value, path)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        raise _invalid(path, value, "a boolean")
+    if kind == "enum":
+        return _enum(fld, value, path)
+    if fld.message is None:  # pragma: no cover - a table error, not a request error
+        raise TypeError(f"message field {fld.name} has no message type")
+    return _parse_object(fld.message, value, path)
+
+
+def _int64(value: object, path: str) -> int:
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, str):
+        number = int(value) if _INT_TEXT.fullmatch(value) else None
+    if number is None:
+        raise _invalid(path, value, "an integer")
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise InvalidParameterValue(
+            f"Invalid value {value} for parameter '{path}' supplied: it is out of the range of "
+            f"a 64-bit integer.{_DOCS_HINT}"
+        )
+    return number
+
+
+def _double(value: object, path: str) -> float:
+    if isinstance(value, bool):
+        raise _invalid(path, value, "a number")
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise _invalid(path, value, "a number in the range of a double") from None
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str):
+        if value in _SPECIAL_DOUBLES:
+            return _SPECIAL_DOUBLES[value]
+        if _FLOAT_TEXT.fullmatch(value):
+            return float(value)
+    raise _invalid(path, value, 'a number, "NaN", "Infinity" or "-Infinity"')
+
+
+def _enum(fld: Field, value: object, path: str) -> object:
+    names = fld.enum or {}
+    if isinstance(value, str):
+        if value in names:
+            return names[value]
+        if _INT_TEXT.fullmatch(value):
+            value = int(value)
+        else:
+            return _UNSET
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value in names.values() else _UNSET
+    raise _invalid(path, value, "the name or number of an enum value")
+
+
+def _value(fld: Field, value: object, path: str) -> object:
+    if not fld.repeated:
+        return _scalar(fld, value, path)
+    if not isinstance(value, list):
+        raise _invalid(path, value, "an array")
+    items = []
+    for index, item in enumerate(value):
+        converted = _scalar(fld, item, f"{path}[{index}]")
+        if converted is not _UNSET:
+            items.append(converted)
+    return items
+
+
+def _lookup(
+    fld: Field, camel: str, aliases: tuple[str, ...], data: Mapping[str, Any], prefix: str
+) -> tuple[bool, object]:
+    value = data.get(fld.name)
+    if camel != fld.name and camel in data:
+        if fld.name in data:
+            raise InvalidParameterValue(
+                f"Parameter '{prefix}{fld.name}' was given twice, as '{fld.name}' and "
+                f"'{camel}'; send one of them.{_DOCS_HINT}"
+            )
+        value = data[camel]
+    if value is None:
+        for alias in aliases:
+            value = data.get(alias)
+            if value is not None:
+                break
+    return value is not None, value
+
+
+def _parse_object(message: Message, data: object, path: str) -> Params:
+    if not isinstance(data, dict):
+        raise _invalid(path or message.name, data, "an object")
+    prefix = f"{path}." if path else ""
+    out = Params()
+    for fld, camel, aliases in message.spellings:
+        found, raw = _lookup(fld, camel, aliases, data, prefix)
+        value = _value(fld, raw, prefix + fld.name) if found else _UNSET
+        if fld.required and (value is _UNSET or value == ""):
+            raise _missing(prefix + fld.name)
+        if value is not _UNSET:
+            out[fld.name] = value
+    return out
+
+
+def parse_message(message: Message, data: object) -> Params:
+    """Check and convert a decoded request against its message table.
+
+    Unknown fields are ignored. Raises
+    :class:`~trackline.exceptions.InvalidParameterValue` for a body that is not an object,
+    a missing required field or a value of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise InvalidParameterValue(
+            f"The request body must be a JSON object, got {_json_type(data)}.{_DOCS_HINT}"
+        )
+    return _parse_object(message, data, "")
+
+
+def query_to_raw(message: Message, items: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query-string pairs as a raw dict: repeated keys make a list for repeated fields;
+    a scalar field takes the key's first value."""
+    repeated = {
+        spelling
+        for f, camel, aliases in message.spellings
+        if f.repeated
+        for spelling in (f.name, camel, *aliases)
+    }
+    raw: dict[str, Any] = {}
+    for key, value in items:
+        if key in repeated:
+            raw.setdefault(key, []).append(value)
+        elif key not in raw:
+            raw[key] = value
+    return raw
+
+
+def decode_json(body: bytes) -> object:
+    """Decode a request body; an empty body is ``{}``. A body that decodes to a string holding
+    JSON (older clients double-encode) is decoded once more."""
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+        if isinstance(data, str):
+            data = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidParameterValue(
+            f"Malformed JSON in the request body: {exc}.{_DOCS_HINT}"
+        ) from None
+    return data
+
+
+# -- encoding ----------------------------------------------------------------------------
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(payload: Mapping[str, Any]) -> bytes:
+    """Encode a response payload as compact UTF-8 JSON."""
+    return _encoder.encode(payload).encode()
+
+
+def double_json(value: float) -> float | str:
+    """A double as MLflow's JSON spells it: NaN and infinities become strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _key_values(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in items]
+
+
+def experiment_json(experiment: Experiment) -> dict[str, Any]:
+    """An :class:`Experiment` as the wire shows it."""
+    out: dict[str, Any] = {
+        "experiment_id": experiment.experiment_id,
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location,
+        "lifecycle_stage": experiment.lifecycle_stage,
+    }
+    if experiment.last_update_time is not None:
+        out["last_update_time"] = experiment.last_update_time
+    if experiment.creation_time is not None:
+        out["creation_time"] = experiment.creation_time
+    if experiment.tags:
+        out["tags"] = _key_values(experiment.tags.items())
+    return out
+
+
+def run_info_json(info: RunInfo) -> dict[str, Any]:
+    """A :class:`RunInfo` with both ``run_id`` and its alias ``run_uuid``."""
+    out: dict[str, Any] = {
+        "run_id": info.run_id,
+        "run_uuid": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "user_id": info.user_id,
+        "status": info.status,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "artifact_uri": info.artifact_uri,
+        "lifecycle_stage": info.lifecycle_stage,
+    }
+    return {k: v for k, v in out.items() if v is not None and v != ""}
+
+
+def metric_json(metric: Metric) -> dict[str, Any]:
+    """A metric point; a non-finite value is a string."""
+    out: dict[str, Any] = {
+        "key": metric.key,
+        "value": double_json(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+    }
+    for name in ("dataset_name", "dataset_digest", "model_id", "run_id"):
+        value = getattr(metric, name)
+        if value:
+            out[name] = value
+    return out
+
+
+def _dataset_input_json(dataset_input: DatasetInput) -> dict[str, Any]:
+    ds = dataset_input.dataset
+    dataset = {
+        "name": ds.name,
+        "digest": ds.digest,
+        "source_type": ds.source_type,
+        "source": ds.source,
+        "schema": ds.schema,
+        "profile": ds.profile,
+    }
+    out: dict[str, Any] = {"dataset": {k: v for k, v in dataset.items() if v is not None}}
+    if dataset_input.tags:
+        out["tags"] = _key_values((t.key, t.value) for t in dataset_input.tags)
+    return out
+
+
+def _inputs_json(inputs: RunInputs) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if inputs.dataset_inputs:
+        out["dataset_inputs"] = [_dataset_input_json(d) for d in inputs.dataset_inputs]
+    if inputs.model_inputs:
+        out["model_inputs"] = [{"model_id": m.model_id} for m in inputs.model_inputs]
+    return out
+
+
+def _outputs_json(outputs: RunOutputs) -> dict[str, Any]:
+    if not outputs.model_outputs:
+        return {}
+    return {
+        "model_outputs": [{"model_id": m.model_id, "step": m.step} for m in outputs.model_outputs]
+    }
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """A :class:`Run`: info, data (latest metrics, params, tags), inputs and outputs.
+
+    ``inputs`` and ``outputs`` are present even when empty (``{}``), as MLflow's server
+    sends them.
+    """
+    data: dict[str, Any] = {}
+    metrics = run.data.to_dictionary().get("metrics")
+    if metrics:
+        for point in metrics:
+            point["value"] = double_json(point["value"])
+        data["metrics"] = metrics
+    if run.data.params:
+        data["params"] = _key_values(run.data.params.items())
+    if run.data.tags:
+        data["tags"] = _key_values(run.data.tags.items())
+    return {
+        "info": run_info_json(run.info),
+        "data": data,
+        "inputs": _inputs_json(run.inputs),
+        "outputs": _outputs_json(run.outputs),
+    }

@@ -1,0 +1,52 @@
+"""``/openapi.json`` describes every route of the app."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from trackline.server.routes import all_endpoints
+
+
+def test_every_route_is_listed_with_its_methods(client: httpx.Client, app: Starlette) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    routes = [r for r in app.routes if isinstance(r, Route)]
+    assert set(paths) == {r.path for r in routes}
+    for route in routes:
+        listed = set(paths[route.path])
+        assert listed == {m.lower() for m in route.methods or () if m != "HEAD"}, route.path
+    for endpoint in all_endpoints():
+        for full_path in endpoint.full_paths():
+            assert set(paths[full_path]) == {m.lower() for m in endpoint.methods}
+
+
+def test_schemas_come_from_the_message_tables(client: httpx.Client) -> None:
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    create = document["paths"]["/api/2.0/mlflow/experiments/create"]["post"]
+    body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    create_schema = schemas[body_ref.rsplit("/", 1)[-1]]
+    assert create_schema["required"] == ["name"]
+    assert create_schema["properties"]["tags"]["type"] == "array"
+    get_run = document["paths"]["/api/2.0/mlflow/runs/get"]["get"]
+    assert [p["name"] for p in get_run["parameters"]] == ["run_id"]
+    assert get_run["parameters"][0]["required"] is True
+    metric = schemas["Metric"]
+    assert metric["properties"]["timestamp"] == {
+        "type": "integer", "format": "int64", "description": "Epoch milliseconds."
+    }  # fmt: skip
+    assert "NaN" in str(metric["properties"]["value"])
+    assert schemas["RunInfo"]["properties"]["status"]["enum"][0] == "RUNNING"
+    health = document["paths"]["/health"]["get"]
+    assert "Liveness" in health["summary"]
+    # every $ref resolves to a filled-in schema
+    refs = re.findall(r"#/components/schemas/(\w+)", json.dumps(document))
+    assert refs
+    for name in refs:
+        assert schemas[name], name
