@@ -7,6 +7,7 @@ URI                                    store
 ``file:///abs/dir`` or a plain path    a folder: SQLite database ``trackline.db`` + artifacts in it
 ``sqlite:///path.db``                  that SQLite file; artifacts in ``mlruns/`` beside it
 ``postgresql://…``, ``mysql://…``      that database; artifacts in ``./mlruns``
+``http(s)://host:port``                a tracking server, over MLflow's REST protocol
 =====================================  ===========================================================
 
 ``TRACKLINE_DEFAULT_ARTIFACT_ROOT`` overrides where new experiments keep their artifacts.
@@ -120,6 +121,10 @@ def _build(uri: str) -> TrackingStore:
         return _builders[backend](uri)
     if backend == "file":
         return _sql_store(path_to_uri(local_path(uri) / DATABASE_FILENAME), uri)
+    if backend in ("http", "https"):
+        from trackline.store.rest import RestTrackingStore
+
+        return RestTrackingStore(uri)
     if backend in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
         return _sql_store(uri, uri)
     raise InvalidParameterValue(
