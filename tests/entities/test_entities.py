@@ -75,3 +75,10 @@ def test_paged_list_carries_token() -> None:
     page = PagedList([1, 2], token="next")
     assert list(page) == [1, 2]
     assert page.token == "next"
+
+
+def test_run_data_from_dicts_matches_the_entity_constructor() -> None:
+    metric = Metric("rmse", 1.5, 2, 3)
+    built = RunData.from_dicts([metric], {"alpha": "0.1"}, {"t": "v"})
+    assert built == RunData([metric], [Param("alpha", "0.1")], [RunTag("t", "v")])
+    assert built.to_dictionary()["metrics"] == [metric.to_dictionary()]

@@ -125,3 +125,37 @@ def test_upgrade_creates_a_new_database(tmp_path: Path) -> None:
 def test_unreachable_server_is_temporarily_unavailable() -> None:
     with pytest.raises(TemporarilyUnavailable, match="cannot be reached"):
         Database("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_databases_of_one_file_share_the_writer_lock(sqlite_uri: str) -> None:
+    first, second = Database(sqlite_uri), Database(sqlite_uri)
+    assert first._write_lock is second._write_lock
+    first.close()
+    second.close()
+
+
+def _write_in_child(db: Database, queue: multiprocessing.Queue[str]) -> None:
+    try:
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO experiments (name) VALUES ('from-child')")
+        queue.put("ok")
+    except Exception as exc:  # reported to the parent
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_forked_child_writes_on_its_own_connection(sqlite_uri: str) -> None:
+    db = Database(sqlite_uri)
+    with db.write() as conn:  # the parent's writer connection now exists
+        conn.exec_driver_sql("INSERT INTO experiments (name) VALUES ('from-parent')")
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[str] = ctx.Queue()
+    child = ctx.Process(target=_write_in_child, args=(db, queue))
+    child.start()
+    assert queue.get(timeout=60) == "ok"
+    child.join(timeout=60)
+    with db.write() as conn:  # the parent's connection still works after the child's exit
+        conn.exec_driver_sql("INSERT INTO experiments (name) VALUES ('parent-again')")
+    with db.read() as conn:
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM experiments")}
+    db.close()
+    assert names == {"from-parent", "from-child", "parent-again"}

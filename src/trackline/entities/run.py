@@ -99,6 +99,19 @@ class RunData:
         self._params = {p.key: p.value for p in params or ()}
         self._tags = {t.key: t.value for t in tags or ()}
 
+    @classmethod
+    def from_dicts(
+        cls, metrics: list[Metric], params: dict[str, str], tags: dict[str, str]
+    ) -> RunData:
+        """A RunData over ready-made dicts of params and tags (taken, not copied): the
+        loader of a large search builds them directly instead of one entity per value."""
+        data = cls.__new__(cls)
+        data._metric_objs = metrics
+        data._metrics = {m.key: m.value for m in metrics}
+        data._params = params
+        data._tags = tags
+        return data
+
     @property
     def metrics(self) -> dict[str, float]:
         """Latest value of each metric."""

@@ -4,9 +4,8 @@ The columns are MLflow's: ``run_id, experiment_id, status, artifact_uri, start_t
 end_time`` (UTC datetimes), then ``metrics.<key>`` (float, NaN when absent), ``params.<key>``
 and ``tags.<key>`` (missing when absent), each group in order of first appearance.
 
-One pass over the runs collects, per key, the row numbers and values it has; each column is
-then one numpy array filled in a single assignment. There are no per-row dicts and no
-object-by-object pandas construction, so 50,000 runs take a fraction of a second.
+Each group of columns comes from the runs' dicts through pandas' record constructor (a
+compiled loop), so there are no per-value Python steps: 50,000 runs take well under a second.
 """
 
 from __future__ import annotations
@@ -23,18 +22,16 @@ __all__ = ["INFO_COLUMNS", "runs_to_dataframe"]
 
 INFO_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
 
-_Scattered = dict[str, tuple[list[int], list[Any]]]
 
+def _group(dicts: list[dict[str, Any]], prefix: str, numeric: bool) -> pd.DataFrame:
+    import pandas as pd
 
-def _arrays(columns: _Scattered, prefix: str, n: int, fill: Any, dtype: Any) -> dict[str, Any]:
-    import numpy as np
-
-    out: dict[str, Any] = {}
-    for key, (rows, values) in columns.items():
-        array = np.full(n, fill, dtype=dtype)
-        array[np.asarray(rows, dtype=np.intp)] = values
-        out[prefix + key] = array
-    return out
+    if numeric:
+        part = pd.DataFrame(dicts, dtype="float64")
+    else:
+        part = pd.DataFrame(dicts, dtype=object)
+        part = part.where(part.notna(), None)  # absent params and tags are None, not NaN
+    return part.add_prefix(prefix)
 
 
 def runs_to_dataframe(runs: Sequence[Run]) -> pd.DataFrame:
@@ -49,28 +46,24 @@ def runs_to_dataframe(runs: Sequence[Run]) -> pd.DataFrame:
         [nan if i.start_time is None else i.start_time for i in infos], dtype=np.float64
     )
     end = np.array([nan if i.end_time is None else i.end_time for i in infos], dtype=np.float64)
-    metrics: _Scattered = {}
-    params: _Scattered = {}
-    tags: _Scattered = {}
-    for row, run in enumerate(runs):
-        data = run.data
-        for group, values in ((metrics, data.metrics), (params, data.params), (tags, data.tags)):
-            for key, value in values.items():
-                column = group.get(key)
-                if column is None:
-                    column = group[key] = ([], [])
-                column[0].append(row)
-                column[1].append(value)
-    data_columns: dict[str, Any] = {
-        "run_id": np.array([i.run_id for i in infos], dtype=object),
-        "experiment_id": np.array([i.experiment_id for i in infos], dtype=object),
-        "status": np.array([i.status for i in infos], dtype=object),
-        "artifact_uri": np.array([i.artifact_uri for i in infos], dtype=object),
-        "start_time": pd.to_datetime(start, unit="ms", utc=True),
-        "end_time": pd.to_datetime(end, unit="ms", utc=True),
-    }
-    data_columns.update(_arrays(metrics, "metrics.", n, nan, np.float64))
-    data_columns.update(_arrays(params, "params.", n, None, object))
-    data_columns.update(_arrays(tags, "tags.", n, None, object))
-    frame: pd.DataFrame = pd.DataFrame(data_columns, index=pd.RangeIndex(n), copy=False)
+    data = [run.data for run in runs]
+    base = pd.DataFrame(
+        {
+            "run_id": np.array([i.run_id for i in infos], dtype=object),
+            "experiment_id": np.array([i.experiment_id for i in infos], dtype=object),
+            "status": np.array([i.status for i in infos], dtype=object),
+            "artifact_uri": np.array([i.artifact_uri for i in infos], dtype=object),
+            "start_time": pd.to_datetime(start, unit="ms", utc=True),
+            "end_time": pd.to_datetime(end, unit="ms", utc=True),
+        },
+        index=pd.RangeIndex(n),
+        copy=False,
+    )
+    parts = [
+        base,
+        _group([d.metrics for d in data], "metrics.", numeric=True),
+        _group([d.params for d in data], "params.", numeric=False),
+        _group([d.tags for d in data], "tags.", numeric=False),
+    ]
+    frame: pd.DataFrame = pd.concat([p for p in parts if p.shape[1]], axis=1)
     return frame

@@ -69,6 +69,10 @@ class Database:
         self._write_lock = _writer_lock(self.sqlite_path) if self.dialect == "sqlite" else None
         self.engine = self._make_engine(immediate=True)
         self.read_engine = self.engine
+        # SQLite writers are serialised by the lock anyway, so they share one connection
+        # kept open: no pool checkout per write (it is most of a log_metric's cost).
+        self._writer: Connection | None = None
+        self._pid = os.getpid()
         if self.dialect == "sqlite" and not self._in_memory:
             self.read_engine = self._make_engine(immediate=False)
         if create:
@@ -135,16 +139,42 @@ class Database:
             with _translate_errors(self), self.engine.begin() as conn:
                 yield conn
             return
-        with lock, _translate_errors(self), self.engine.begin() as conn:
-            yield conn
+        with lock, _translate_errors(self):
+            conn = self._writer_connection()
+            with conn.begin():
+                yield conn
+
+    def _writer_connection(self) -> Connection:
+        if self._pid != os.getpid():
+            self._after_fork()
+        conn = self._writer
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._writer = self.engine.connect()
+        return conn
+
+    def _after_fork(self) -> None:
+        # A forked child must not use its parent's SQLite connections: forget them without
+        # closing (closing would touch the parent's file handles) and start afresh.
+        self._pid = os.getpid()
+        self._writer = None
+        self.engine.dispose(close=False)
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose(close=False)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads that see one consistent snapshot."""
+        if self._pid != os.getpid():
+            self._after_fork()
         with _translate_errors(self), self.read_engine.connect() as conn:
             yield conn
 
     def close(self) -> None:
+        lock = self._write_lock or contextlib.nullcontext()
+        with lock:
+            if self._writer is not None and self._pid == os.getpid():
+                self._writer.close()
+            self._writer = None
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -40,7 +40,6 @@ from trackline.entities import (
     RunInfo,
     RunInputs,
     RunOutputs,
-    RunTag,
 )
 from trackline.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from trackline.store.sql.prepared import Prepared, gc_paused
@@ -365,34 +364,33 @@ def _load_chunk(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         if found is None:
             metrics[run_id] = found = []
         found.append(Metric(key, nan if is_nan else value, timestamp, step))
-    run_params: dict[str, list[Param]] = {}
+    run_params: dict[str, dict[str, str]] = {}
     for run_id, key, value in _LOAD_PARAMS.fetchall(conn, ids):
         found_params = run_params.get(run_id)
         if found_params is None:
-            run_params[run_id] = found_params = []
-        found_params.append(Param(key, value))
-    run_tags: dict[str, list[RunTag]] = {}
+            run_params[run_id] = found_params = {}
+        found_params[key] = value
+    run_tags: dict[str, dict[str, str]] = {}
     for run_id, key, value in _LOAD_TAGS.fetchall(conn, ids):
         found_tags = run_tags.get(run_id)
         if found_tags is None:
-            run_tags[run_id] = found_tags = []
-        found_tags.append(RunTag(key, value))
+            run_tags[run_id] = found_tags = {}
+        found_tags[key] = value
     dataset_inputs = _dataset_inputs(_LOAD_DATASETS.fetchall(conn, ids))
     model_inputs, model_outputs = _model_links(_LOAD_MODELS.fetchall(conn, ids))
     loaded = []
-    none: tuple[()] = ()
     for run_id in run_ids:
         row = infos.get(run_id)
         if row is None:
             continue
-        tags_of_run = run_tags.get(run_id, none)
-        name_tag = None
-        if not row[8]:
-            name_tag = next((t.value for t in tags_of_run if t.key == RUN_NAME_TAG), None)
+        tags_of_run = run_tags.get(run_id) or {}
+        name_tag = None if row[8] else tags_of_run.get(RUN_NAME_TAG)
         loaded.append(
             Run(
                 _info(row, name_tag),
-                RunData(metrics.get(run_id, none), run_params.get(run_id, none), tags_of_run),
+                RunData.from_dicts(
+                    metrics.get(run_id) or [], run_params.get(run_id) or {}, tags_of_run
+                ),
                 RunInputs(dataset_inputs.get(run_id, []), model_inputs.get(run_id, [])),
                 RunOutputs(model_outputs.get(run_id, [])),
             )
