@@ -1,0 +1,1 @@
+"""Benchmark harness: the same workloads through MLflow and trackline, side by side."""
