@@ -11,6 +11,10 @@ from trackline.entities.dataset import (
 from trackline.entities.experiment import Experiment
 from trackline.entities.file_info import FileInfo
 from trackline.entities.lifecycle_stage import LifecycleStage
+from trackline.entities.logged_model import LoggedModel
+from trackline.entities.logged_model_parameter import LoggedModelParameter
+from trackline.entities.logged_model_status import LoggedModelStatus
+from trackline.entities.logged_model_tag import LoggedModelTag
 from trackline.entities.metric import Metric
 from trackline.entities.paged_list import PagedList
 from trackline.entities.param import Param
@@ -27,8 +31,12 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "PagedList",
     "Param",

@@ -29,10 +29,10 @@ __all__ = [
 ]
 
 #: What a search is over.
-Kind = Literal["runs", "experiments"]
+Kind = Literal["runs", "experiments", "logged_models"]
 
 #: What a comparison's key names: a latest metric, a param, a tag, an attribute (a column of
-#: the run or experiment itself) or a field of a dataset the run used.
+#: the run, experiment or logged model itself) or a field of a dataset the run used.
 Entity = Literal["metric", "param", "tag", "attribute", "dataset"]
 
 Comparator = Literal[

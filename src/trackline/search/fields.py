@@ -1,8 +1,9 @@
 """What may be searched and ordered on: entities, attribute keys, comparators and value types.
 
 The rules follow MLflow's (reference §6): runs filter on metrics, params, tags, attributes
-and datasets; experiments on attributes and tags. Each searchable field has the comparators
-it accepts and the type its values must have.
+and datasets; experiments on attributes and tags; logged models on attributes, metrics,
+params and tags. Each searchable field has the comparators it accepts and the type its
+values must have.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ _RUN_ENTITIES: dict[str, Entity] = {
     "datasets": "dataset",
 }
 _EXPERIMENT_ENTITIES: dict[str, Entity] = {"attribute": "attribute", "tag": "tag", "tags": "tag"}
+_LOGGED_MODEL_ENTITIES: dict[str, Entity] = {
+    name: entity for name, entity in _RUN_ENTITIES.items() if entity != "dataset" and name != "run"
+}
 
 _RUN_ATTRIBUTES: dict[str, FieldRule] = {
     "run_id": FieldRule(_STRING_IN, "string"),
@@ -79,6 +83,19 @@ _EXPERIMENT_ATTRIBUTES: dict[str, FieldRule] = {
     "creation_time": FieldRule(_NUMERIC, "number"),
     "last_update_time": FieldRule(_NUMERIC, "number"),
 }
+_LOGGED_MODEL_ATTRIBUTES: dict[str, FieldRule] = {
+    "name": FieldRule(_STRING_IN, "string"),
+    "model_id": FieldRule(_STRING_IN, "string"),
+    "model_type": FieldRule(_STRING_IN, "string"),
+    "status": FieldRule(frozenset({"=", "!=", "IN", "NOT IN"}), "string"),
+    "source_run_id": FieldRule(_STRING_IN, "string"),
+    "creation_timestamp": FieldRule(_NUMERIC, "number"),
+    "last_updated_timestamp": FieldRule(_NUMERIC, "number"),
+}
+_LOGGED_MODEL_ATTRIBUTE_ALIASES = {
+    "creation_time": "creation_timestamp",
+    "last_updated_time": "last_updated_timestamp",
+}
 #: The fields of a dataset a run filter compares (``context`` is the input's context tag).
 DATASET_FIELDS: tuple[str, ...] = ("name", "digest", "context")
 
@@ -87,36 +104,48 @@ _RUN_ORDERABLE = frozenset(
 )
 _EXPERIMENT_ORDERABLE = frozenset(_EXPERIMENT_ATTRIBUTES)
 
+_ENTITIES: dict[Kind, dict[str, Entity]] = {
+    "runs": _RUN_ENTITIES,
+    "experiments": _EXPERIMENT_ENTITIES,
+    "logged_models": _LOGGED_MODEL_ENTITIES,
+}
+_ATTRIBUTES: dict[Kind, dict[str, FieldRule]] = {
+    "runs": _RUN_ATTRIBUTES,
+    "experiments": _EXPERIMENT_ATTRIBUTES,
+    "logged_models": _LOGGED_MODEL_ATTRIBUTES,
+}
+_ATTRIBUTE_ALIASES: dict[Kind, dict[str, str]] = {
+    "runs": _RUN_ATTRIBUTE_ALIASES,
+    "experiments": {},
+    "logged_models": _LOGGED_MODEL_ATTRIBUTE_ALIASES,
+}
+
 
 def entity_prefixes(kind: Kind) -> list[str]:
     """The entity prefixes a ``kind`` of search accepts, for error messages."""
-    return sorted(_RUN_ENTITIES if kind == "runs" else _EXPERIMENT_ENTITIES)
+    return sorted(_ENTITIES[kind])
 
 
 def resolve_entity(kind: Kind, prefix: str) -> Entity | None:
     """The entity an ``<entity>.`` prefix names (case-insensitive), None if unknown."""
-    table = _RUN_ENTITIES if kind == "runs" else _EXPERIMENT_ENTITIES
-    return table.get(prefix.lower())
+    return _ENTITIES[kind].get(prefix.lower())
 
 
 def attribute_keys(kind: Kind) -> list[str]:
     """The attribute keys a ``kind`` of search filters on, for error messages."""
-    return list(_RUN_ATTRIBUTES if kind == "runs" else _EXPERIMENT_ATTRIBUTES)
+    return list(_ATTRIBUTES[kind])
 
 
 def canonical_attribute(kind: Kind, key: str) -> str | None:
     """The attribute ``key`` names after aliases (``created`` -> ``start_time``), None if none."""
-    if kind == "runs":
-        key = _RUN_ATTRIBUTE_ALIASES.get(key, key)
-        return key if key in _RUN_ATTRIBUTES else None
-    return key if key in _EXPERIMENT_ATTRIBUTES else None
+    key = _ATTRIBUTE_ALIASES[kind].get(key, key)
+    return key if key in _ATTRIBUTES[kind] else None
 
 
 def field_rule(kind: Kind, entity: Entity, key: str) -> FieldRule | None:
     """The rule of a (canonical) field, None if the field is not searchable."""
     if entity == "attribute":
-        table = _RUN_ATTRIBUTES if kind == "runs" else _EXPERIMENT_ATTRIBUTES
-        return table.get(key)
+        return _ATTRIBUTES[kind].get(key)
     if entity == "metric":
         return FieldRule(_NUMERIC, "number")
     if entity in ("param", "tag"):
@@ -130,6 +159,8 @@ def orderable(kind: Kind, entity: Entity, key: str) -> bool:
     """Whether a (canonical) field may be an order_by key."""
     if kind == "experiments":
         return entity == "attribute" and key in _EXPERIMENT_ORDERABLE
+    if kind == "logged_models":
+        return (entity == "attribute" and key in _LOGGED_MODEL_ATTRIBUTES) or entity == "metric"
     if entity == "attribute":
         return key in _RUN_ORDERABLE
     return entity in ("metric", "param", "tag")

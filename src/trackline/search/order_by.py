@@ -7,7 +7,9 @@ total, so that every backend and the in-memory evaluator agree and pages never o
 * runs: ``start_time DESC`` unless a clause already orders by start_time, then ``run_id ASC``
   unless a clause already orders by run_id;
 * experiments: ``creation_time DESC, experiment_id ASC`` when no clause is given, otherwise
-  ``experiment_id ASC`` unless a clause orders by it.
+  ``experiment_id ASC`` unless a clause orders by it;
+* logged models: ``creation_timestamp DESC, model_id ASC`` when no clause is given,
+  otherwise ``model_id ASC`` unless a clause orders by it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def parse_order_clause(clause: str, kind: Kind) -> OrderKey:
         if kind == "runs":
             valid = "metrics.<key>, params.<key>, tags.<key>, artifact_uri, end_time, run_id, "
             valid += "run_name, start_time, created, status, user_id"
+        elif kind == "logged_models":
+            valid = "metrics.<key>, name, model_id, model_type, status, source_run_id, "
+            valid += "creation_timestamp, last_updated_timestamp"
         else:
             valid = "name, experiment_id, creation_time, last_update_time"
         raise parser.error(f"cannot order by this field (valid: {valid})", start)
@@ -73,8 +78,16 @@ def parse_order_by(order_by: Sequence[str] | None, kind: Kind) -> list[OrderKey]
         if ("attribute", "run_id") not in seen:
             keys.append(OrderKey("attribute", "run_id"))
     else:
+        created, key_id = _TIE_BREAKERS[kind]
         if not keys:
-            keys.append(OrderKey("attribute", "creation_time", ascending=False))
-        if ("attribute", "experiment_id") not in seen:
-            keys.append(OrderKey("attribute", "experiment_id"))
+            keys.append(OrderKey("attribute", created, ascending=False))
+        if ("attribute", key_id) not in seen:
+            keys.append(OrderKey("attribute", key_id))
     return keys
+
+
+#: (creation time, id) of the kinds ordered by creation time by default.
+_TIE_BREAKERS: dict[Kind, tuple[str, str]] = {
+    "experiments": ("creation_time", "experiment_id"),
+    "logged_models": ("creation_timestamp", "model_id"),
+}

@@ -8,13 +8,19 @@ sit on top of a store; neither adds rules of its own.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from trackline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
     LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -29,6 +35,8 @@ SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
 #: Largest page of metric history the client asks for at once.
 GET_METRIC_HISTORY_MAX_RESULTS = 25000
+#: Default page size of a logged-model search (MLflow's).
+SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT = 100
 
 
 class TrackingStore(ABC):
@@ -93,9 +101,16 @@ class TrackingStore(ABC):
         start_time: int | None,
         tags: Sequence[RunTag],
         run_name: str | None,
+        request_key: str | None = None,
     ) -> Run:
         """Create a RUNNING run in an active experiment. Without a name (argument or
-        ``mlflow.runName`` tag) one is generated and the tag added."""
+        ``mlflow.runName`` tag) one is generated and the tag added.
+
+        ``request_key`` makes the call idempotent: a store that sees a key again returns the
+        run the first call with that key created instead of creating another (a client
+        retrying a request whose answer was lost sends the same key). A REST store sends it
+        as the ``X-Trackline-Idempotency-Key`` header.
+        """
 
     @abstractmethod
     def get_run(self, run_id: str) -> Run:
@@ -172,6 +187,75 @@ class TrackingStore(ABC):
         models: Sequence[LoggedModelInput] | None = None,
     ) -> None:
         """Record datasets (and logged models) a run used."""
+
+    @abstractmethod
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record logged models an active run produced, each at a step (shown in
+        ``run.outputs.model_outputs``). Recording a model again updates its step."""
+
+    # -- logged models ---------------------------------------------------------------------
+    @abstractmethod
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] | None = None,
+        params: Sequence[LoggedModelParameter] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING logged model in an active experiment.
+
+        Its id is ``m-<uuid4 hex>`` and its artifacts go to
+        ``<experiment artifact_location>/models/<model_id>/artifacts``. Without a name one
+        is generated; a name must not contain ``/ : . % " '``. ``source_run_id``, when
+        given, must name an existing run.
+        """
+
+    @abstractmethod
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The logged model with its tags, params and metrics; RESOURCE_DOES_NOT_EXIST if
+        there is none (or it is deleted, unless ``allow_deleted``)."""
+
+    @abstractmethod
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
+        """Set the status of a logged model (READY once its files are uploaded, FAILED if
+        the upload failed) and return the model."""
+
+    @abstractmethod
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        """Set (insert or replace) tags on a logged model."""
+
+    @abstractmethod
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag from a logged model; RESOURCE_DOES_NOT_EXIST if it has none."""
+
+    @abstractmethod
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft-delete a logged model (only ``get_logged_model(allow_deleted=True)`` still
+        returns it)."""
+
+    @abstractmethod
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """Active logged models of the experiments that match the filter.
+
+        ``filter_string`` uses trackline's search grammar over the attributes ``name``,
+        ``model_id``, ``model_type``, ``status``, ``source_run_id``, ``creation_timestamp``
+        and ``last_updated_timestamp`` and ``metrics.<key>``, ``params.<key>`` and
+        ``tags.<key>``. ``datasets`` (``[{"dataset_name", "dataset_digest"}]``) restricts the
+        metrics considered to those logged on these datasets. ``order_by`` is a list of
+        ``{"field_name", "ascending", "dataset_name", "dataset_digest"}``; the default order
+        is ``creation_timestamp DESC``, ties broken by ``model_id``. ``max_results`` defaults
+        to 100.
+        """
 
     # -- lifecycle -------------------------------------------------------------------------
     def flush(self) -> None:  # noqa: B027 - optional hook, nothing to do by default

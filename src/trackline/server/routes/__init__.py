@@ -7,15 +7,18 @@ work on the store. :func:`build_routes` turns the table into Starlette routes, o
 lives here:
 
 * POST and PATCH bodies must be ``Content-Type: application/json``; DELETE bodies are read
-  when present; GET fields come from the query string (repeated keys for lists);
+  when present; GET fields come from the query string (repeated keys for lists); fields in
+  the path (``logged-models/{model_id}``) are added to the request and win over the body's;
+* an endpoint may copy request headers into named fields (``headers``) and may serve several
+  methods with one handler each (``method_handlers``);
 * bodies are read up to the endpoint's size limit and no further;
 * the handler runs in a worker thread (store calls block), its result is encoded by
   :func:`~trackline.server.wire.dumps`, and every exception goes through
   :func:`~trackline.server.errors.error_response`.
 
-Resource modules (``experiments``, ``runs``, ``metrics``, ``health``) each export
-``ENDPOINTS``; :func:`all_endpoints` collects them. Later slices (artifacts, logged models,
-the registry) add their modules there.
+Resource modules (``experiments``, ``runs``, ``metrics``, ``logged_models``, ``health``) each
+export ``ENDPOINTS``; :func:`all_endpoints` collects them. Later slices (artifacts, the
+registry) add their modules there.
 """
 
 from __future__ import annotations
@@ -82,6 +85,19 @@ class Endpoint:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     #: Whether the handler may block (store or file access): it then runs in a thread.
     blocking: bool = True
+    #: ``(header, field)`` pairs: a request header copied into a field of the parsed request
+    #: (not part of ``request``, so a body cannot set it).
+    headers: tuple[tuple[str, str], ...] = ()
+    #: ``(method, handler)`` pairs for an endpoint that serves several methods on one path
+    #: with different handlers (``handler`` serves the methods not listed).
+    method_handlers: tuple[tuple[str, Handler], ...] = ()
+
+    def handler_for(self, method: str) -> Handler:
+        """The handler of a request method."""
+        for name, handler in self.method_handlers:
+            if name == method:
+                return handler
+        return self.handler
 
     def full_paths(self) -> list[str]:
         """The endpoint's path under each of its prefixes."""
@@ -126,6 +142,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 async def _raw_request(request: Request, endpoint: Endpoint) -> object:
+    raw = await _raw_fields(request, endpoint)
+    if request.path_params and isinstance(raw, dict):
+        for name, value in request.path_params.items():
+            head, *rest = name.split("_")
+            raw.pop(head + "".join(part.title() for part in rest), None)  # its camelCase
+            raw[name] = value
+    return raw
+
+
+async def _raw_fields(request: Request, endpoint: Endpoint) -> object:
     method = request.method
     if method in _BODY_METHODS:
         problem = _content_type_error(request)
@@ -143,10 +169,15 @@ def _asgi_endpoint(endpoint: Endpoint, context: ServerContext) -> Callable[..., 
     async def handle(request: Request) -> Response:
         try:
             params = parse_message(endpoint.request, await _raw_request(request, endpoint))
+            for header, name in endpoint.headers:
+                value = request.headers.get(header)
+                if value is not None:
+                    params[name] = value
+            handler = endpoint.handler_for(request.method)
             if endpoint.blocking:
-                result = await run_in_threadpool(endpoint.handler, context, params)
+                result = await run_in_threadpool(handler, context, params)
             else:
-                result = endpoint.handler(context, params)
+                result = handler(context, params)
             return Response(dumps(result), headers=_JSON_HEADERS)
         except Exception as exc:
             return error_response(exc)
@@ -175,7 +206,7 @@ def build_routes(endpoints: Iterable[Endpoint], context: ServerContext) -> list[
 
 def all_endpoints() -> list[Endpoint]:
     """Every JSON endpoint of this slice of the server."""
-    from trackline.server.routes import experiments, health, metrics, runs
+    from trackline.server.routes import experiments, health, logged_models, metrics, runs
 
-    modules = (experiments, runs, metrics, health)
+    modules = (experiments, runs, metrics, logged_models, health)
     return [endpoint for module in modules for endpoint in module.ENDPOINTS]

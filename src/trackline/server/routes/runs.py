@@ -9,6 +9,7 @@ from trackline.entities import (
     DatasetInput,
     InputTag,
     LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     Param,
     RunStatus,
@@ -18,13 +19,34 @@ from trackline.entities import (
 from trackline.exceptions import BAD_REQUEST, MlflowException
 from trackline.server import requests as rq
 from trackline.server.routes import Endpoint, ServerContext, response_message
-from trackline.server.wire import Field, Params, run_info_json, run_json
+from trackline.server.wire import Field, Message, Params, run_info_json, run_json
 from trackline.store.tracking_store import SEARCH_MAX_RESULTS_DEFAULT
 
-__all__ = ["ENDPOINTS", "LOG_BATCH_MAX_BODY_BYTES"]
+__all__ = ["ENDPOINTS", "IDEMPOTENCY_HEADER", "LOG_BATCH_MAX_BODY_BYTES", "LOG_OUTPUTS"]
 
 #: MLflow's limit on the size of one ``runs/log-batch`` request body.
 LOG_BATCH_MAX_BODY_BYTES = 1_000_000
+#: The header by which a client marks the attempts of one ``runs/create`` call: a repeat
+#: answers with the run the first attempt created.
+IDEMPOTENCY_HEADER = "X-Trackline-Idempotency-Key"
+
+LOG_OUTPUTS = Message(
+    "LogOutputs",
+    (
+        Field("run_id", "string", required=True),
+        Field(
+            "models",
+            "message",
+            required=True,
+            repeated=True,
+            message=Message(
+                "LoggedModelOutput",
+                (Field("model_id", "string", required=True), Field("step", "int64")),
+            ),
+        ),
+    ),
+    doc="Record logged models a run produced (called by every MLflow 3 log_model).",
+)
 
 
 def _run_tags(items: list[Params]) -> list[RunTag]:
@@ -57,6 +79,7 @@ def create(ctx: ServerContext, req: Params) -> dict[str, Any]:
         start_time=req.opt_int("start_time"),
         tags=_run_tags(req.messages("tags")),
         run_name=req.opt_string("run_name") or None,
+        request_key=req.opt_string("request_key"),
     )
     return {"run": run_json(run)}
 
@@ -142,6 +165,15 @@ def log_inputs(ctx: ServerContext, req: Params) -> dict[str, Any]:
     return {}
 
 
+def log_outputs(ctx: ServerContext, req: Params) -> dict[str, Any]:
+    models = [
+        LoggedModelOutput(m.string("model_id"), m.opt_int("step") or 0)
+        for m in req.messages("models")
+    ]
+    ctx.store.log_outputs(req.string("run_id"), models)
+    return {}
+
+
 def search(ctx: ServerContext, req: Params) -> dict[str, Any]:
     experiment_ids = req.strings("experiment_ids")
     if not experiment_ids:
@@ -168,7 +200,9 @@ _POST = ("POST",)
 
 ENDPOINTS = [
     Endpoint("runs/create", _POST, rq.CREATE_RUN, _RUN, create,
-             "Create a RUNNING run in an active experiment."),
+             "Create a RUNNING run in an active experiment. A repeat carrying the same "
+             f"{IDEMPOTENCY_HEADER} header answers with the run already created.",
+             headers=((IDEMPOTENCY_HEADER, "request_key"),)),
     Endpoint("runs/get", ("GET",), rq.RUN_ID, _RUN, get,
              "Get a run (deleted or not) with its latest metrics, params, tags and inputs."),
     Endpoint("runs/update", _POST, rq.UPDATE_RUN,
@@ -189,6 +223,8 @@ ENDPOINTS = [
              max_body_bytes=LOG_BATCH_MAX_BODY_BYTES),
     Endpoint("runs/log-inputs", _POST, rq.LOG_INPUTS, rq.EMPTY, log_inputs,
              "Record datasets and models a run used."),
+    Endpoint("runs/outputs", _POST, LOG_OUTPUTS, rq.EMPTY, log_outputs,
+             "Record logged models a run produced, each at a step."),
     Endpoint("runs/search", _POST, rq.SEARCH_RUNS,
              response_message("SearchRunsResponse",
                               Field("runs", "message", repeated=True, message=rq.RUN),

@@ -22,8 +22,9 @@ one call, by which a server can answer a repeat with the run it already created.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -32,7 +33,12 @@ from trackline.entities import (
     Experiment,
     ExperimentTag,
     LifecycleStage,
+    LoggedModel,
     LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -46,9 +52,11 @@ from trackline.exceptions import (
     INVALID_PARAMETER_VALUE,
     RESOURCE_ALREADY_EXISTS,
     RESOURCE_DOES_NOT_EXIST,
+    InvalidParameterValue,
     MlflowException,
 )
 from trackline.store.rest import codec
+from trackline.store.rest import logged_models as model_codec
 from trackline.store.rest.http import HttpSession, Resolver
 from trackline.store.tracking_store import (
     GET_METRIC_HISTORY_MAX_RESULTS,
@@ -118,6 +126,16 @@ class RestTrackingStore(TrackingStore):
 
     def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         return self.session.call("GET", _API + endpoint, params=params)
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        body: dict[str, Any] | None = None,
+        resolve: Resolver | None = None,
+    ) -> dict[str, Any]:
+        encoded = None if body is None else codec.encode(body)
+        return self.session.call(method, _API + endpoint, body=encoded, resolve=resolve)
 
     # -- experiments -----------------------------------------------------------------------
 
@@ -233,8 +251,10 @@ class RestTrackingStore(TrackingStore):
         start_time: int | None,
         tags: Sequence[RunTag],
         run_name: str | None,
+        request_key: str | None = None,
     ) -> Run:
-        """Create a RUNNING run. Every attempt of one call carries the same idempotency key."""
+        """Create a RUNNING run. Every attempt of one call carries the same idempotency key
+        (``request_key``, or a fresh UUID)."""
         body: dict[str, Any] = {"experiment_id": str(experiment_id)}
         if user_id is not None:
             body["user_id"] = user_id
@@ -244,7 +264,7 @@ class RestTrackingStore(TrackingStore):
             body["tags"] = codec.key_values(tags)
         if run_name:
             body["run_name"] = run_name
-        headers = {IDEMPOTENCY_HEADER: str(uuid.uuid4())}
+        headers = {IDEMPOTENCY_HEADER: request_key or str(uuid.uuid4())}
         answer = self._post("runs/create", body, headers=headers)
         return codec.run_from_json(answer.get("run") or {})
 
@@ -406,6 +426,83 @@ class RestTrackingStore(TrackingStore):
         if models:
             body["models"] = [{"model_id": m.model_id} for m in models]
         self._post("runs/log-inputs", body)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record logged models a run produced (``runs/outputs``)."""
+        body = {
+            "run_id": run_id,
+            "models": [{"model_id": m.model_id, "step": m.step} for m in models],
+        }
+        self._post("runs/outputs", body)
+
+    # -- logged models ---------------------------------------------------------------------
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] | None = None,
+        params: Sequence[LoggedModelParameter] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING logged model (``POST logged-models``)."""
+        body = model_codec.create_body(experiment_id, name, source_run_id, tags, params, model_type)
+        answer = self._post("logged-models", body)
+        return model_codec.logged_model_from_json(answer.get("model") or {})
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The logged model with its tags, params and metrics."""
+        params = {"allow_deleted": "true"} if allow_deleted else {}
+        answer = self._get(_model_path(model_id), params)
+        return model_codec.logged_model_from_json(answer.get("model") or {})
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | int | str
+    ) -> LoggedModel:
+        """Set a logged model's status (``PATCH logged-models/{id}``) and return the model."""
+        try:
+            name = LoggedModelStatus.from_value(status).to_proto_name()
+        except ValueError as exc:
+            raise InvalidParameterValue(str(exc)) from None
+        body = {"model_id": model_id, "status": name}
+        answer = self._send("PATCH", _model_path(model_id), body)
+        return model_codec.logged_model_from_json(answer.get("model") or {})
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        """Set tags on a logged model."""
+        body = {"tags": [{"key": t.key, "value": t.value} for t in tags]}
+        self._send("PATCH", f"{_model_path(model_id)}/tags", body)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag from a logged model."""
+        path = f"{_model_path(model_id)}/tags/{quote(key, safe='')}"
+        self._send("DELETE", path, resolve=_gone)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Delete a logged model."""
+        self._send("DELETE", _model_path(model_id), resolve=_gone)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """One page of logged models matching the filter; ``.token`` names the next page."""
+        body = model_codec.search_body(
+            experiment_ids, filter_string, datasets, max_results, order_by, page_token
+        )
+        answer = self._post("logged-models/search", body)
+        models = [model_codec.logged_model_from_json(m) for m in answer.get("models") or ()]
+        return PagedList(models, answer.get("next_page_token") or None)
+
+
+def _model_path(model_id: str) -> str:
+    return f"logged-models/{quote(str(model_id), safe='')}"
 
 
 def _gone(error: MlflowException) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """Compiling searches to SQL: a filter and an order_by become one portable SELECT.
 
-:func:`runs_query` and :func:`experiments_query` return SQLAlchemy Core statements that
-select the ids of one page of results, in order. They run unchanged on SQLite, PostgreSQL
-and MySQL/MariaDB and mean exactly what :mod:`trackline.search.evaluate` means:
+:func:`runs_query`, :func:`experiments_query` and :func:`logged_models_query` return
+SQLAlchemy Core statements that select the ids of one page of results, in order. They run
+unchanged on SQLite, PostgreSQL and MySQL/MariaDB; runs and experiments mean exactly what
+:mod:`trackline.search.evaluate` means:
 
 * A comparison on a metric, param, tag or dataset is a correlated ``EXISTS`` (``IS NULL`` a
   ``NOT EXISTS``) on that run's row(s), so it composes with ``AND``, ``OR`` and parentheses
@@ -25,7 +26,8 @@ database can walk the ``latest_metrics (key, value)`` index in order and stop af
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +37,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.sql.selectable import FromClause, Join
 
-from trackline.entities import LifecycleStage, ViewType
+from trackline.entities import LifecycleStage, LoggedModelStatus, ViewType
 from trackline.exceptions import InvalidParameterValue
 from trackline.search import And, Comparison, Expr, OrderKey, Value, parse_filter, parse_order_by
+from trackline.search.order_by import parse_order_clause
 from trackline.search.pattern import sql_like_pattern
 from trackline.store.sql.schema import (
     datasets,
@@ -46,12 +49,23 @@ from trackline.store.sql.schema import (
     input_tags,
     inputs,
     latest_metrics,
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    logged_models,
     params,
     runs,
     tags,
 )
 
-__all__ = ["experiments_query", "runs_query"]
+__all__ = [
+    "DatasetRef",
+    "LoggedModelOrder",
+    "experiments_query",
+    "logged_model_order",
+    "logged_models_query",
+    "runs_query",
+]
 
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -448,3 +462,199 @@ def experiments_query(
         .limit(limit)
         .offset(offset)
     )
+
+
+# -- logged models -------------------------------------------------------------------------
+
+#: A dataset by name and, optionally, digest.
+DatasetRef = tuple[str, "str | None"]
+
+_lm = logged_models.c
+_LOGGED_MODEL_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "name": _lm.name,
+    "model_id": _lm.model_id,
+    "model_type": _lm.model_type,
+    "status": _lm.status,
+    "source_run_id": _lm.source_run_id,
+    "creation_timestamp": _lm.creation_timestamp_ms,
+    "last_updated_timestamp": _lm.last_updated_timestamp_ms,
+}
+
+
+@dataclass(frozen=True)
+class LoggedModelOrder:
+    """One key of a logged-model ordering: a field and, for a metric, the dataset whose
+    values order (any dataset when None)."""
+
+    key: OrderKey
+    dataset: DatasetRef | None = None
+
+
+def _on_datasets(metric: FromClause, refs: Sequence[DatasetRef]) -> list[ColumnElement[Any]]:
+    """The condition that a ``logged_model_metrics`` row belongs to one of the datasets."""
+    if not refs:
+        return []
+    options = []
+    for name, digest in refs:
+        test = _string_test(metric.c.dataset_name, "=", name)
+        if digest:
+            test = sa.and_(test, _string_test(metric.c.dataset_digest, "=", digest))
+        options.append(test)
+    return [sa.or_(*options)]
+
+
+def _latest_model_metric(key: str, refs: Sequence[DatasetRef]) -> tuple[FromClause, list[Any]]:
+    """An alias of ``logged_model_metrics`` and the conditions that make its row the
+    model's latest point of ``key`` (max by step, then timestamp) among ``refs``."""
+    point = logged_model_metrics.alias()
+    newer = logged_model_metrics.alias()
+    later = sa.tuple_(newer.c.metric_step, newer.c.metric_timestamp_ms) > sa.tuple_(
+        point.c.metric_step, point.c.metric_timestamp_ms
+    )
+    where = [
+        point.c.model_id == _lm.model_id,
+        _string_test(point.c.metric_name, "=", key),
+        *_on_datasets(point, refs),
+        ~sa.exists().where(
+            newer.c.model_id == point.c.model_id,
+            newer.c.metric_name == point.c.metric_name,
+            *_on_datasets(newer, refs),
+            later,
+        ),
+    ]
+    return point, where
+
+
+def _model_pair_test(table: sa.Table, key_column: str, value_column: str, cmp: Comparison) -> Any:
+    row = table.alias()
+    where = [row.c.model_id == _lm.model_id, _string_test(row.c[key_column], "=", cmp.key)]
+    if cmp.comparator == "IS NULL":
+        return ~sa.exists().where(*where)
+    if cmp.comparator != "IS NOT NULL":
+        where.append(_string_test(row.c[value_column], cmp.comparator, cmp.value))
+    return sa.exists().where(*where)
+
+
+def _status_number(text: str) -> int:
+    try:
+        return LoggedModelStatus.from_value(text).to_int()
+    except ValueError as exc:
+        raise InvalidParameterValue(f"Invalid status in the filter: {exc}") from None
+
+
+def _logged_model_tester(refs: Sequence[DatasetRef]) -> Callable[[Comparison], Any]:
+    def test(cmp: Comparison) -> Any:
+        if cmp.entity == "metric":
+            point, where = _latest_model_metric(cmp.key, refs)
+            assert isinstance(cmp.value, (int, float))
+            value: ColumnElement[float] = sa.literal(float(cmp.value), sa.Double())
+            number = _NUMERIC_OPS[cmp.comparator](point.c.metric_value, value)
+            if cmp.comparator == "!=":
+                where.append(sa.or_(point.c.is_nan == sa.true(), number))
+            else:
+                where += [point.c.is_nan == sa.false(), number]
+            return sa.exists().where(*where)
+        if cmp.entity == "param":
+            return _model_pair_test(logged_model_params, "param_key", "param_value", cmp)
+        if cmp.entity == "tag":
+            return _model_pair_test(logged_model_tags, "tag_key", "tag_value", cmp)
+        column = _LOGGED_MODEL_COLUMNS[cmp.key]
+        if cmp.key == "status":
+            values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+            numbers = [_status_number(str(v)) for v in values]
+            return column.in_(numbers) if cmp.comparator in ("=", "IN") else column.not_in(numbers)
+        if cmp.key in ("creation_timestamp", "last_updated_timestamp"):
+            return _number_test(column, cmp.comparator, cmp.value)
+        return _string_test(column, cmp.comparator, cmp.value)
+
+    return test
+
+
+def logged_model_order(order_by: Sequence[Any] | None) -> list[LoggedModelOrder]:
+    """Parse a logged-model ``order_by``: a list of ``{"field_name", "ascending",
+    "dataset_name", "dataset_digest"}`` (``ascending`` defaults to true), then the
+    tie-breakers (``creation_timestamp DESC`` when nothing is given, then ``model_id``)."""
+    if isinstance(order_by, (str, bytes)) or (
+        order_by is not None and not isinstance(order_by, Sequence)
+    ):
+        raise InvalidParameterValue(f"order_by must be a list of objects, not {order_by!r}")
+    keys: list[LoggedModelOrder] = []
+    seen: set[tuple[str, str, DatasetRef | None]] = set()
+    for item in order_by or ():
+        if not isinstance(item, Mapping) or not isinstance(item.get("field_name"), str):
+            raise InvalidParameterValue(
+                f"Invalid order_by item {item!r}: expected an object with a 'field_name'"
+            )
+        field, ascending = item["field_name"], item.get("ascending", True)
+        if not isinstance(ascending, bool):
+            raise InvalidParameterValue(f"Invalid 'ascending' {ascending!r}: expected a boolean")
+        prefix, dot, rest = field.partition(".")
+        if dot and prefix.lower() in ("metric", "metrics") and rest:
+            key = OrderKey("metric", rest, ascending)  # a metric key needs no quoting here
+        else:
+            key = parse_order_clause(field, "logged_models")
+            key = OrderKey(key.entity, key.key, ascending)
+        dataset = None
+        name, digest = item.get("dataset_name"), item.get("dataset_digest")
+        if key.entity == "metric" and isinstance(name, str) and name:
+            dataset = (name, digest if isinstance(digest, str) and digest else None)
+        identity = (key.entity, key.key, dataset)
+        if identity in seen:
+            raise InvalidParameterValue(f"Invalid order_by: '{field}' is ordered on twice")
+        seen.add(identity)
+        keys.append(LoggedModelOrder(key, dataset))
+    if not keys:
+        keys.append(LoggedModelOrder(OrderKey("attribute", "creation_timestamp", False)))
+    if not any(k.key == OrderKey("attribute", "model_id", k.key.ascending) for k in keys):
+        keys.append(LoggedModelOrder(OrderKey("attribute", "model_id")))
+    return keys
+
+
+def _logged_model_order_terms(
+    order: LoggedModelOrder, refs: Sequence[DatasetRef]
+) -> list[ColumnElement[Any]]:
+    key = order.key
+    if key.entity == "metric":
+        point, where = _latest_model_metric(key.key, [order.dataset] if order.dataset else refs)
+        latest = [point.c.metric_step.desc(), point.c.metric_timestamp_ms.desc()]
+
+        def latest_of(column: ColumnElement[Any]) -> ColumnElement[Any]:
+            return sa.select(column).where(*where).order_by(*latest).limit(1).scalar_subquery()
+
+        value, is_nan = latest_of(point.c.metric_value), latest_of(point.c.is_nan)
+        return [value.is_(None).asc(), is_nan.asc(), _direction(value, key.ascending)]
+    column = _LOGGED_MODEL_COLUMNS[key.key]
+    if key.key in ("model_id", "creation_timestamp", "last_updated_timestamp", "status"):
+        return [_direction(column, key.ascending)]  # never NULL
+    return [_NullsLast(_sortable(column), key.ascending)]
+
+
+def logged_models_query(
+    experiment_ids: Sequence[int],
+    filter_string: str | None,
+    dataset_refs: Sequence[DatasetRef] | None,
+    order_by: Sequence[LoggedModelOrder],
+    offset: int,
+    limit: int,
+) -> sa.Select[Any]:
+    """``SELECT logged_models.model_id`` of one page of a logged-model search, in order.
+
+    Active models of ``experiment_ids`` that pass ``filter_string``, ordered by ``order_by``
+    (from :func:`logged_model_order`), rows ``offset`` to ``offset + limit``. A comparison
+    on ``metrics.<key>`` tests the model's latest point of the key (max by step, then
+    timestamp) among the points logged on ``dataset_refs`` (all points when there are none);
+    a model without such a point fails every comparison. ``status`` compares with a status
+    name (``READY`` or ``LOGGED_MODEL_READY``).
+    """
+    expr = parse_filter(filter_string, "logged_models")
+    _check_page(offset, limit)
+    refs = list(dataset_refs or ())
+    ids = [int(i) for i in experiment_ids]
+    where: list[ColumnElement[Any]] = [
+        _lm.experiment_id.in_(ids) if ids else sa.false(),
+        _lm.lifecycle_stage == LifecycleStage.ACTIVE,
+    ]
+    if expr is not None:
+        where.append(_condition(expr, _logged_model_tester(refs)))
+    terms = [t for order in order_by for t in _logged_model_order_terms(order, refs)]
+    return sa.select(_lm.model_id).where(*where).order_by(*terms).limit(limit).offset(offset)

@@ -39,7 +39,7 @@ def key_string(length: int = 250) -> String:
 
 
 #: The alembic revision these tables correspond to; the store refuses older databases.
-SCHEMA_REVISION = "0001_initial"
+SCHEMA_REVISION = "0002_logged_models"
 
 metadata = MetaData(
     naming_convention={
@@ -210,4 +210,107 @@ input_tags = Table(
     Column("name", key_string(255), nullable=False),
     Column("value", String(500), nullable=False),
     PrimaryKeyConstraint("input_uuid", "name"),
+)
+
+
+# -- logged models (MLflow 3) -------------------------------------------------------------
+
+LOGGED_MODEL_STAGES = "lifecycle_stage IN ('active', 'deleted')"
+
+# A model logged to an experiment (usually by a run); ``status`` is the protocol's number
+# (PENDING=1, READY=2, UPLOAD_FAILED=3). ``source_run_id`` is not a foreign key: runs are
+# only ever soft-deleted and a model outlives the run that logged it.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", key_string(500), nullable=False),
+    Column("artifact_location", String(1000), nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("status_message", String(1000)),
+    CheckConstraint(LOGGED_MODEL_STAGES, name="lifecycle_stage"),
+    # Default listing: WHERE experiment_id IN (...) AND lifecycle_stage = 'active'
+    # ORDER BY creation_timestamp_ms DESC, model_id
+    Index(
+        "ix_logged_models_listing",
+        "experiment_id",
+        "lifecycle_stage",
+        "creation_timestamp_ms",
+        "model_id",
+    ),
+    # ``runs:/<run>/<name>`` resolves through a search by name in the run's experiment.
+    Index(None, "experiment_id", "name"),
+    Index(None, "source_run_id"),
+)
+
+
+def _model_fk() -> ForeignKey:
+    return ForeignKey("logged_models.model_id", ondelete="CASCADE")
+
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(36), _model_fk(), nullable=False),
+    Column("experiment_id", Integer, nullable=False),
+    Column("param_key", key_string(250), nullable=False),
+    Column("param_value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "param_key"),
+    sqlite_with_rowid=False,
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(36), _model_fk(), nullable=False),
+    Column("experiment_id", Integer, nullable=False),
+    Column("tag_key", key_string(250), nullable=False),
+    Column("tag_value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "tag_key"),
+    sqlite_with_rowid=False,
+)
+
+# Metric points logged with a ``model_id`` (a run's ``log-batch``). NaN is stored as 0 with
+# ``is_nan`` set, as in ``metrics``; a point logged again at the same (key, timestamp, step,
+# run) replaces the value.
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_id", String(36), _model_fk(), nullable=False),
+    Column("metric_name", key_string(250), nullable=False),
+    Column("metric_timestamp_ms", BigInteger, nullable=False),
+    Column("metric_step", BigInteger, nullable=False),
+    Column("metric_value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False, server_default="0"),
+    Column("experiment_id", Integer, nullable=False),
+    Column("run_id", String(32), nullable=False),
+    Column("dataset_uuid", String(36)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    PrimaryKeyConstraint("model_id", "metric_name", "metric_timestamp_ms", "metric_step", "run_id"),
+    sqlite_with_rowid=False,
+)
+
+# -- idempotent run creation --------------------------------------------------------------
+
+# The key a client sent with ``runs/create`` (``X-Trackline-Idempotency-Key``) and the run it
+# created, written in the run's transaction: a repeat of the request finds the run here.
+request_keys = Table(
+    "request_keys",
+    metadata,
+    Column("key", key_string(128), primary_key=True),
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    Index(None, "created_time"),
 )

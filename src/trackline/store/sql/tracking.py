@@ -12,20 +12,26 @@ rolls the whole call back.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import urlparse
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trackline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
     LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -41,11 +47,19 @@ from trackline.names import generate_run_name
 from trackline.search import decode_page_token, encode_page_token
 from trackline.store.sql import datasets as dataset_sql
 from trackline.store.sql import experiments as experiment_sql
+from trackline.store.sql import logged_models as model_sql
 from trackline.store.sql import metrics as metric_sql
+from trackline.store.sql import request_keys
 from trackline.store.sql import runs as run_sql
 from trackline.store.sql.engine import Database
-from trackline.store.sql.filters import experiments_query, runs_query
+from trackline.store.sql.filters import (
+    experiments_query,
+    logged_model_order,
+    logged_models_query,
+    runs_query,
+)
 from trackline.store.tracking_store import (
+    SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
     TrackingStore,
@@ -67,6 +81,8 @@ from trackline.validation import (
 __all__ = ["SqlTrackingStore"]
 
 _RUN_NAME_TAG = run_sql.RUN_NAME_TAG
+_MAX_MODEL_TYPE_LENGTH = 500
+_logger = logging.getLogger(__name__)
 
 
 def _now() -> int:
@@ -111,6 +127,7 @@ class SqlTrackingStore(TrackingStore):
         self.default_artifact_root = _resolve_root(default_artifact_root)
         self.db = Database(db_uri)
         self.dialect = self.db.dialect
+        self._next_key_prune = 0
         self._ensure_default_experiment()
 
     def _ensure_default_experiment(self) -> None:
@@ -225,9 +242,16 @@ class SqlTrackingStore(TrackingStore):
         start_time: int | None,
         tags: Sequence[RunTag],
         run_name: str | None,
+        request_key: str | None = None,
     ) -> Run:
-        """Create a RUNNING run in an active experiment, naming it if no name is given."""
+        """Create a RUNNING run in an active experiment, naming it if no name is given.
+
+        With ``request_key``, a call with a key already seen returns the run that key's first
+        call created (it must be in the same experiment; 400 otherwise). The key is recorded
+        in the run's transaction.
+        """
         eid = experiment_sql.parse_experiment_id(experiment_id)
+        key = None if request_key is None else request_keys.validate_request_key(request_key)
         run_tags: dict[str, str] = {}
         for tag in tags or ():
             checked = validate_tag(tag)
@@ -242,22 +266,38 @@ class SqlTrackingStore(TrackingStore):
         run_tags[_RUN_NAME_TAG] = name
         run_id = uuid.uuid4().hex
         start = _now() if start_time is None else int(start_time)
-        with self.db.write() as conn:
-            row = experiment_sql.require_active_experiment(conn, eid)
-            location = row.artifact_location or experiment_sql.artifact_location_for(
-                self.default_artifact_root, eid
-            )
-            artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
-            run_sql.insert_run(
-                conn,
-                run_id=run_id,
-                experiment_id=eid,
-                user_id=user_id,
-                start_time=start,
-                run_name=name,
-                artifact_uri=artifact_uri,
-                run_tags=run_tags,
-            )
+        try:
+            with self.db.write() as conn:
+                earlier = None if key is None else request_keys.find_run(conn, key)
+                if earlier is None:
+                    row = experiment_sql.require_active_experiment(conn, eid)
+                    location = row.artifact_location or experiment_sql.artifact_location_for(
+                        self.default_artifact_root, eid
+                    )
+                    artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
+                    run_sql.insert_run(
+                        conn,
+                        run_id=run_id,
+                        experiment_id=eid,
+                        user_id=user_id,
+                        start_time=start,
+                        run_name=name,
+                        artifact_uri=artifact_uri,
+                        run_tags=run_tags,
+                    )
+                    if key is not None:
+                        request_keys.record(conn, key, run_id, _now())
+        except IntegrityError:
+            if key is None:
+                raise
+            with self.db.read() as conn:  # another call with this key won the race
+                earlier = request_keys.find_run(conn, key)
+            if earlier is None:
+                raise
+        if key is not None:
+            self._prune_request_keys()
+        if earlier is not None:
+            return self._repeated_run(earlier, eid, key)
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(eid),
@@ -269,6 +309,26 @@ class SqlTrackingStore(TrackingStore):
             run_name=name,
         )
         return Run(info, RunData(tags=[RunTag(k, v) for k, v in run_tags.items()]))
+
+    def _repeated_run(self, run_id: str, experiment_id: int, key: str | None) -> Run:
+        run = self.get_run(run_id)
+        if run.info.experiment_id != str(experiment_id):
+            raise InvalidParameterValue(
+                f"The idempotency key {key!r} was already used to create a run in experiment "
+                f"{run.info.experiment_id}; send a new key for a new request."
+            )
+        return run
+
+    def _prune_request_keys(self) -> None:
+        now = _now()
+        if now < self._next_key_prune:
+            return
+        self._next_key_prune = now + request_keys.PRUNE_INTERVAL_MS
+        try:
+            with self.db.write() as conn:
+                request_keys.prune(conn, now)
+        except DBAPIError as exc:  # best effort: the next prune catches up
+            _logger.debug("pruning idempotency keys failed: %s", exc)
 
     def get_run(self, run_id: str) -> Run:
         """The run with its latest metrics, params, tags and inputs, deleted or not."""
@@ -355,6 +415,11 @@ class SqlTrackingStore(TrackingStore):
         with self.db.write() as conn:
             if metrics:
                 metric_sql.write_metrics(conn, run_id, metrics)  # checks the run is active
+                if any(m.model_id for m in metrics):
+                    experiment_id = run_sql.require_active_run(conn, run_id)
+                    model_sql.write_model_metrics(
+                        conn, self.dialect, run_id, experiment_id, metrics
+                    )
             else:
                 run_sql.require_active_run(conn, run_id)
             if params:
@@ -431,3 +496,149 @@ class SqlTrackingStore(TrackingStore):
             dataset_sql.write_inputs(
                 conn, self.dialect, run_id, experiment_id, datasets or (), models or ()
             )
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record logged models an active run produced (``run.outputs.model_outputs``); a
+        model recorded again takes the new step. Unknown or deleted models are 404."""
+        validate_run_id(run_id)
+        outputs = [
+            LoggedModelOutput(model_sql.check_model_id(m.model_id), model_sql.check_step(m.step))
+            for m in models or ()
+        ]
+        with self.db.write() as conn:
+            run_sql.require_active_run(conn, run_id)
+            if outputs:
+                model_sql.write_outputs(conn, self.dialect, run_id, outputs)
+
+    # -- logged models ---------------------------------------------------------------------
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] | None = None,
+        params: Sequence[LoggedModelParameter] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING model in an active experiment, artifacts under
+        ``<experiment location>/models/<model_id>/artifacts``; a missing name is generated."""
+        eid = experiment_sql.parse_experiment_id(experiment_id)
+        model_name = model_sql.check_name(name)
+        if source_run_id:
+            validate_run_id(source_run_id)
+        if model_type is not None and (
+            not isinstance(model_type, str) or len(model_type) > _MAX_MODEL_TYPE_LENGTH
+        ):
+            raise InvalidParameterValue(
+                f"Invalid model_type: expected a string of at most "
+                f"{_MAX_MODEL_TYPE_LENGTH} characters, got {str(model_type)[:100]!r}"
+            )
+        model_tags = model_sql.check_tags(tags)
+        model_params: dict[str, str] = {}
+        for item in params or ():
+            param = validate_param(Param(item.key, item.value))
+            model_params[param.key] = param.value
+        model_id = model_sql.new_model_id()
+        now = _now()
+        with self.db.write() as conn:
+            row = experiment_sql.require_active_experiment(conn, eid)
+            if source_run_id:
+                run_sql.require_run(conn, source_run_id)
+            location = row.artifact_location or experiment_sql.artifact_location_for(
+                self.default_artifact_root, eid
+            )
+            model = LoggedModel(
+                experiment_id=str(eid),
+                model_id=model_id,
+                name=model_name,
+                artifact_location=f"{location.rstrip('/')}/models/{model_id}/artifacts",
+                creation_timestamp=now,
+                last_updated_timestamp=now,
+                model_type=model_type or None,
+                source_run_id=source_run_id or None,
+                status=LoggedModelStatus.PENDING,
+                tags=model_tags,
+                params=model_params,
+            )
+            model_sql.insert_model(conn, self.dialect, model=model, experiment_id=eid)
+        return model
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The model with its tags, params and metrics; 404 when there is none (or it is
+        deleted, unless ``allow_deleted``)."""
+        model_id = model_sql.check_model_id(model_id)
+        with self.db.read() as conn:
+            found = model_sql.load_models(conn, [model_id])
+        if not found or (not allow_deleted and found[0].lifecycle_stage != "active"):
+            raise model_sql.model_not_found(model_id)
+        return found[0]
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | int | str
+    ) -> LoggedModel:
+        """Set the status of an active model (PENDING, READY or FAILED) and return it."""
+        model_id = model_sql.check_model_id(model_id)
+        try:
+            checked = LoggedModelStatus.from_value(status)
+        except ValueError as exc:
+            raise InvalidParameterValue(str(exc)) from None
+        if checked is LoggedModelStatus.UNSPECIFIED:
+            raise InvalidParameterValue(
+                "Invalid status UNSPECIFIED: a logged model is PENDING, READY or FAILED."
+            )
+        with self.db.write() as conn:
+            model_sql.set_status(conn, model_id, checked, _now())
+        return self.get_logged_model(model_id)
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        """Insert or replace tags of an active model."""
+        model_id = model_sql.check_model_id(model_id)
+        checked = model_sql.check_tags(tags)
+        with self.db.write() as conn:
+            experiment_id = model_sql.require_model(conn, model_id)
+            if checked:
+                model_sql.set_tags(conn, self.dialect, model_id, experiment_id, checked, _now())
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag of an active model; 404 if it has none by that key."""
+        model_id = model_sql.check_model_id(model_id)
+        validate_tag_name(key)
+        with self.db.write() as conn:
+            model_sql.delete_tag(conn, model_id, key, _now())
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft-delete an active model."""
+        model_id = model_sql.check_model_id(model_id)
+        with self.db.write() as conn:
+            model_sql.delete_model(conn, model_id, _now())
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """A page of the active models of the experiments that match the filter (see
+        :func:`~trackline.store.sql.filters.logged_models_query` for the semantics)."""
+        if max_results is None:
+            max_results = SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT
+        limit = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
+        if isinstance(experiment_ids, str):
+            raise InvalidParameterValue("experiment_ids must be a list of experiment ids")
+        ids = [experiment_sql.parse_experiment_id(e) for e in experiment_ids or ()]
+        ids = [i for i in ids if experiment_sql.in_id_range(i)]
+        refs = model_sql.dataset_refs(datasets)
+        order = logged_model_order(order_by)
+        offset = decode_page_token(page_token)
+        if not ids:
+            return PagedList([], None)
+        query = logged_models_query(ids, filter_string, refs, order, offset, limit + 1)
+        with self.db.read() as conn:
+            model_ids = [str(i) for i in conn.execute(query).scalars()]
+            found = model_sql.load_models(conn, model_ids[:limit])
+        token = encode_page_token(offset + limit) if len(model_ids) > limit else None
+        return PagedList(found, token)
