@@ -21,7 +21,6 @@ catching the Python built-ins (``except LookupError``) both work.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 __all__ = [
@@ -130,6 +129,8 @@ class MlflowException(Exception):
         return {"error_code": self.error_code, "message": self.message, **self.json_kwargs}
 
     def serialize_as_json(self) -> str:
+        import json  # only servers serialize errors; keep it off the import path
+
         return json.dumps(self.to_dict())
 
     @classmethod

@@ -6,7 +6,6 @@ The static part (user, source, git commit) is computed once per process; user ta
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -144,6 +143,8 @@ def _environment_tags() -> dict[str, str]:
     if not raw:
         return {}
     try:
+        import json  # rarely needed: keep it off the import path
+
         parsed = json.loads(raw)
     except ValueError:
         return {}

@@ -31,7 +31,8 @@ def _group(dicts: list[dict[str, Any]], prefix: str, numeric: bool) -> pd.DataFr
     else:
         part = pd.DataFrame(dicts, dtype=object)
         part = part.where(part.notna(), None)  # absent params and tags are None, not NaN
-    return part.add_prefix(prefix)
+    prefixed: pd.DataFrame = part.add_prefix(prefix)
+    return prefixed
 
 
 def runs_to_dataframe(runs: Sequence[Run]) -> pd.DataFrame:
