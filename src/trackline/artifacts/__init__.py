@@ -1,12 +1,16 @@
 """Artifact stores: where runs and models keep their files, picked by URI scheme.
 
-====================  ==========================================================
-scheme                repository
-====================  ==========================================================
-``file:``, none       :class:`~trackline.artifacts.local.LocalArtifactRepository`
-====================  ==========================================================
+=============================  ===================================================
+scheme                         repository
+=============================  ===================================================
+``file:``, none                :class:`~trackline.artifacts.local.LocalArtifactRepository`
+``mlflow-artifacts:``,         :class:`~trackline.artifacts.http.HttpArtifactRepository`
+``http:``, ``https:``          (a tracking server's proxied artifacts; open them
+                               through ``TracklineClient``, which supplies the
+                               tracking URI and the server's HTTP session)
+=============================  ===================================================
 
-More schemes (``s3``, ``mlflow-artifacts``, ``http(s)``) plug in with
+More schemes (``s3``) plug in with
 :func:`register_artifact_repository`, either a class or a ``"module:Class"`` string imported
 on first use so that optional dependencies stay optional.
 """
@@ -33,6 +37,9 @@ RepositoryFactory = Callable[[str], ArtifactRepository]
 _REPOSITORIES: dict[str, str | RepositoryFactory] = {
     "": "trackline.artifacts.local:LocalArtifactRepository",
     "file": "trackline.artifacts.local:LocalArtifactRepository",
+    "mlflow-artifacts": "trackline.artifacts.http:HttpArtifactRepository",
+    "http": "trackline.artifacts.http:HttpArtifactRepository",
+    "https": "trackline.artifacts.http:HttpArtifactRepository",
 }
 
 

@@ -2,9 +2,11 @@
 
 ``server`` is the team deployment (``--workers`` processes, any backend store); ``ui`` is the
 same server with one person's defaults: the store ``./mlruns``, ``127.0.0.1:5000``, one
-process. As with MLflow, ``-h`` is ``--host``, so help is ``--help`` only. uvicorn handles
-SIGINT and SIGTERM: it stops accepting connections, finishes the requests in flight and runs
-the app's shutdown, which flushes and closes the store.
+process. ``server`` proxies artifacts by default (``--serve-artifacts``): clients upload and
+download them through it, and they live in ``--artifacts-destination``. As with MLflow,
+``-h`` is ``--host``, so help is ``--help`` only. uvicorn handles SIGINT and SIGTERM: it
+stops accepting connections, finishes the requests in flight and runs the app's shutdown,
+which flushes and closes the store.
 """
 
 from __future__ import annotations
@@ -42,16 +44,33 @@ def _serve(
     host: str,
     port: int,
     workers: int,
+    serve_artifacts: bool = False,
+    artifacts_destination: str | None = None,
 ) -> None:
     _require_server_extra()
     import uvicorn
 
     from trackline.exceptions import MlflowException
-    from trackline.server.app import ENV_ARTIFACT_ROOT, ENV_BACKEND_STORE_URI, create_app
+    from trackline.server.app import (
+        ENV_ARTIFACT_ROOT,
+        ENV_ARTIFACTS_DESTINATION,
+        ENV_BACKEND_STORE_URI,
+        ENV_SERVE_ARTIFACTS,
+        create_app,
+    )
 
+    if default_artifact_root:
+        default_artifact_root = _absolute(default_artifact_root)
+    if serve_artifacts and artifacts_destination:
+        artifacts_destination = _absolute(artifacts_destination)
     try:
         # Built here first so that a bad URI is a one-line error, not a worker's traceback.
-        app = create_app(backend_store_uri or "", default_artifact_root)
+        app = create_app(
+            backend_store_uri or "",
+            default_artifact_root,
+            serve_artifacts=serve_artifacts,
+            artifacts_destination=artifacts_destination,
+        )
     except MlflowException as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"trackline server listening on {_url(host, port)} (Ctrl+C to stop)")
@@ -69,12 +88,22 @@ def _serve(
     os.environ[ENV_BACKEND_STORE_URI] = backend_store_uri or ""
     if default_artifact_root:
         os.environ[ENV_ARTIFACT_ROOT] = default_artifact_root
+    if artifacts_destination:
+        os.environ[ENV_ARTIFACTS_DESTINATION] = artifacts_destination
+    os.environ[ENV_SERVE_ARTIFACTS] = "true" if serve_artifacts else "false"
     uvicorn.run(
         "trackline.server.app:create_app_from_env",
         factory=True,
         workers=workers,
         **options,  # type: ignore[arg-type]
     )
+
+
+def _absolute(uri: str) -> str:
+    """A plain path as an absolute ``file:`` URI (workers may run in another folder)."""
+    from trackline.store.uri import resolve_tracking_uri
+
+    return resolve_tracking_uri(uri)
 
 
 _backend_option = click.option(
@@ -110,15 +139,36 @@ _port_option = click.option(
     "--workers", "-w", default=1, show_default=True, type=click.IntRange(1),
     help="Number of server processes.",
 )  # fmt: skip
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts", default=True, show_default=True,
+    help="Let clients upload and download artifacts through the server "
+    "(mlflow-artifacts:/ URIs).",
+)  # fmt: skip
+@click.option(
+    "--artifacts-destination", metavar="URI", default="./mlartifacts", show_default=True,
+    help="The folder where the server keeps the artifacts it serves. Without "
+    "--default-artifact-root, new experiments store their artifacts there, as "
+    "mlflow-artifacts:/<experiment id>.",
+)  # fmt: skip
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
     host: str,
     port: int,
     workers: int,
+    serve_artifacts: bool,
+    artifacts_destination: str,
 ) -> None:
     """Run the tracking server (MLflow's REST API) for a team."""
-    _serve(backend_store_uri, default_artifact_root, host, port, workers)
+    _serve(
+        backend_store_uri,
+        default_artifact_root,
+        host,
+        port,
+        workers,
+        serve_artifacts=serve_artifacts,
+        artifacts_destination=artifacts_destination,
+    )
 
 
 @click.command(context_settings=_HELP_ONLY_LONG)

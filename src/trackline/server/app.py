@@ -1,9 +1,10 @@
 """The tracking server as an ASGI application: :func:`create_app`.
 
 The app serves MLflow's REST protocol for tracking (``/api/2.0/mlflow/...`` and
-``/ajax-api/2.0/mlflow/...``), ``/health``, ``/version``, ``/api/3.0/mlflow/server-info`` and
-``/openapi.json``. It owns one :class:`~trackline.store.tracking_store.TrackingStore`; its
-lifespan flushes the store on shutdown and closes it when the app opened it.
+``/ajax-api/2.0/mlflow/...``), artifacts (:mod:`trackline.server.routes.artifacts`),
+``/health``, ``/version``, ``/api/3.0/mlflow/server-info`` and ``/openapi.json``. It owns one
+:class:`~trackline.store.tracking_store.TrackingStore`; its lifespan flushes the store on
+shutdown and closes it when the app opened it.
 
 Run it with ``trackline server`` or any ASGI server::
 
@@ -32,6 +33,12 @@ except ImportError:  # pragma: no cover - exercised by the CLI's missing-extra t
 from trackline.server.errors import handle_http_exception
 from trackline.server.openapi import openapi_document
 from trackline.server.routes import ServerContext, all_endpoints, build_routes
+from trackline.server.routes.artifacts import (
+    PROXIED_ARTIFACT_ROOT,
+    ArtifactService,
+    artifact_routes,
+    local_destination,
+)
 from trackline.server.routes.health import ROUTES as HEALTH_ROUTES
 from trackline.server.wire import dumps
 from trackline.store.tracking_store import TrackingStore
@@ -44,8 +51,10 @@ from trackline.store.uri import (
 )
 
 __all__ = [
+    "ENV_ARTIFACTS_DESTINATION",
     "ENV_ARTIFACT_ROOT",
     "ENV_BACKEND_STORE_URI",
+    "ENV_SERVE_ARTIFACTS",
     "create_app",
     "create_app_from_env",
 ]
@@ -53,6 +62,8 @@ __all__ = [
 #: Environment variables through which ``trackline server`` configures its worker processes.
 ENV_BACKEND_STORE_URI = "TRACKLINE_SERVER_BACKEND_STORE_URI"
 ENV_ARTIFACT_ROOT = "TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT"
+ENV_ARTIFACTS_DESTINATION = "TRACKLINE_SERVER_ARTIFACTS_DESTINATION"
+ENV_SERVE_ARTIFACTS = "TRACKLINE_SERVER_SERVE_ARTIFACTS"
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
@@ -83,6 +94,14 @@ def _artifact_root_uri(backend_store_uri: str, artifact_root: str | None) -> str
     return default_artifact_root(backend_store_uri)
 
 
+def _read_roots(root: str, backend_store_uri: str, owned: bool) -> tuple[str, ...]:
+    """The roots whose run artifacts the server reads: its own and, for a store it opened,
+    the store's local default (runs logged there directly before the server ran)."""
+    if not owned:
+        return (root,)
+    return tuple(dict.fromkeys((root, default_artifact_root(backend_store_uri))))
+
+
 async def _openapi(request: Request) -> Response:
     """This document: the OpenAPI description of every route."""
     document = openapi_document(request.app.routes)
@@ -94,6 +113,8 @@ def create_app(
     default_artifact_root: str | None = None,
     *,
     store: TrackingStore | None = None,
+    serve_artifacts: bool = True,
+    artifacts_destination: str | None = None,
 ) -> Starlette:
     """The tracking server's ASGI application.
 
@@ -102,7 +123,18 @@ def create_app(
     (by default the store's own default, e.g. ``mlruns/`` beside a SQLite file). Pass
     ``store`` to serve an existing store instead of opening one; the app then flushes it on
     shutdown but leaves closing it to the caller.
+
+    With ``serve_artifacts`` and an ``artifacts_destination`` (a local folder) the server
+    proxies artifacts: ``mlflow-artifacts:/<p>`` names ``<destination>/<p>`` and, unless a
+    ``default_artifact_root`` is given, new experiments get ``mlflow-artifacts:/<id>``
+    (``trackline server`` passes ``./mlartifacts``, as ``mlflow server`` does). Otherwise
+    the ``mlflow-artifacts`` routes answer 503.
     """
+    destination = None
+    if serve_artifacts and artifacts_destination is not None:
+        destination = local_destination(artifacts_destination)
+        if default_artifact_root is None and store is None:
+            default_artifact_root = PROXIED_ARTIFACT_ROOT
     if default_artifact_root is None and store is not None:
         store_root = getattr(store, "default_artifact_root", None)
         default_artifact_root = store_root if isinstance(store_root, str) else None
@@ -111,6 +143,7 @@ def create_app(
     if store is None:
         store, owned = _open_store(backend_store_uri, root)
     context = ServerContext(store=store, artifact_root=root)
+    artifacts = ArtifactService(context, destination, _read_roots(root, backend_store_uri, owned))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -121,6 +154,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         *build_routes(all_endpoints(), context),
+        *artifact_routes(artifacts),
         *HEALTH_ROUTES,
         Route("/openapi.json", _openapi, methods=["GET"]),
     ]
@@ -142,11 +176,17 @@ def _shutdown(store: TrackingStore, owned: bool) -> None:
 
 
 def create_app_from_env() -> Starlette:
-    """:func:`create_app` configured by ``TRACKLINE_SERVER_BACKEND_STORE_URI`` and
-    ``TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT`` (how ``trackline server`` configures its
-    worker processes; usable with ``uvicorn --factory``)."""
+    """:func:`create_app` configured by ``TRACKLINE_SERVER_BACKEND_STORE_URI``,
+    ``TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT``, ``TRACKLINE_SERVER_ARTIFACTS_DESTINATION`` and
+    ``TRACKLINE_SERVER_SERVE_ARTIFACTS`` (``false`` turns serving off) (how ``trackline
+    server`` configures its worker processes; usable with ``uvicorn --factory``)."""
     kwargs: dict[str, Any] = {}
     root = os.environ.get(ENV_ARTIFACT_ROOT)
     if root:
         kwargs["default_artifact_root"] = root
+    destination = os.environ.get(ENV_ARTIFACTS_DESTINATION)
+    if destination:
+        kwargs["artifacts_destination"] = destination
+    serve = os.environ.get(ENV_SERVE_ARTIFACTS, "").strip().lower()
+    kwargs["serve_artifacts"] = serve not in ("0", "false", "no", "off")
     return create_app(os.environ.get(ENV_BACKEND_STORE_URI, ""), **kwargs)

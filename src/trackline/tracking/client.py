@@ -39,6 +39,7 @@ from trackline.validation import validate_metric, validate_param, validate_tag
 
 if TYPE_CHECKING:
     from trackline.artifacts.repository import ArtifactRepository
+    from trackline.store.rest.http import HttpSession
     from trackline.store.tracking_store import TrackingStore
 
 __all__ = ["MlflowClient", "TracklineClient"]
@@ -401,16 +402,43 @@ class TracklineClient:
     def _repository(self, run_id: str) -> ArtifactRepository:
         repo = self._repos.get(run_id)
         if repo is None:
-            from trackline.artifacts import get_artifact_repository
-
             uri = self.get_run(run_id).info.artifact_uri
             if not uri:
                 raise InvalidParameterValue(f"Run '{run_id}' has no artifact location")
-            repo = get_artifact_repository(uri)
+            repo = self._artifact_repository(uri)
             if len(self._repos) >= _REPO_CACHE_SIZE:
                 self._repos.clear()
             self._repos[run_id] = repo
         return repo
+
+    def _artifact_repository(self, artifact_uri: str) -> ArtifactRepository:
+        """The repository of an artifact URI. Artifacts behind a tracking server
+        (``mlflow-artifacts:``, ``http(s)://``) are resolved against this client's tracking
+        URI and reached through the HTTP session of the REST store of their server (its
+        authentication, TLS settings, retries and connection pool)."""
+        from trackline.artifacts import get_artifact_repository
+        from trackline.artifacts.http import HttpArtifactRepository, is_server_artifact_uri
+
+        if is_server_artifact_uri(artifact_uri):
+            return HttpArtifactRepository(
+                artifact_uri, tracking_uri=self._tracking_uri, connect=self._server_session
+            )
+        return get_artifact_repository(artifact_uri)
+
+    def _server_session(self, base_url: str) -> HttpSession:
+        """The HTTP session to the server at ``base_url``: the one of this client's store
+        when that is the server, else that of the (cached) REST store of ``base_url``."""
+        from trackline.store.rest import RestTrackingStore
+        from trackline.store.rest.http import redact_url
+        from trackline.store.uri import get_tracking_store
+
+        if redact_url(base_url).rstrip("/") == redact_url(self._tracking_uri).rstrip("/"):
+            store = self._store
+        else:
+            store = get_tracking_store(base_url)
+        if not isinstance(store, RestTrackingStore):
+            raise InvalidParameterValue(f"{redact_url(base_url)!r} is not a tracking server")
+        return store.session
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

@@ -35,7 +35,13 @@ def _split(uri: str) -> tuple[str, str, str]:
     netloc = parsed.netloc
     if parsed.scheme == "file" and netloc == "localhost":
         netloc = ""
-    return parsed.scheme.lower(), netloc, unquote(parsed.path)
+    try:
+        path = unquote(parsed.path, errors="strict")
+    except UnicodeDecodeError:  # e.g. an overlong "%c0%ae" (a dot, for lax decoders)
+        raise InvalidParameterValue(
+            f"Artifact location {uri!r} contains percent-encoded bytes that are not UTF-8."
+        ) from None
+    return parsed.scheme.lower(), netloc, path
 
 
 def check_artifact_location(location: str | None, artifact_root: str) -> str | None:

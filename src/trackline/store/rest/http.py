@@ -32,12 +32,13 @@ content or by an idempotency key can tell the copies apart from new requests.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
 import ssl
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -347,6 +348,32 @@ class HttpSession:
                 return resolved
         raise error
 
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Callable[[], Iterable[bytes]] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[httpx.Response]:
+        """Send a request with a streamed body and yield the answer unread (for file transfers).
+
+        ``content()`` makes the body; it is called again for every attempt, so a retried
+        upload starts again from the beginning of its file. Authentication, TLS and retries
+        are those of :meth:`call`. An answer other than 2xx raises the
+        :class:`~trackline.exceptions.MlflowException` of its ``error_code``.
+        """
+        response, _ = self._send(method, path, None, params, headers, content, stream=True)
+        try:
+            if not response.is_success:
+                response.read()
+                raise self._error(response, path)
+            yield response
+        finally:
+            response.close()
+
     def _send(
         self,
         method: str,
@@ -354,6 +381,9 @@ class HttpSession:
         body: bytes | None,
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
+        content: Callable[[], Iterable[bytes]] | None = None,
+        *,
+        stream: bool = False,
     ) -> tuple[httpx.Response, _Attempts]:
         request_headers = dict(headers or {})
         if body is not None:
@@ -364,9 +394,14 @@ class HttpSession:
         while True:
             retries_left = attempts.count < policy.max_retries
             try:
-                response = self._client.request(
-                    method, url, content=body, params=params, headers=request_headers
+                request = self._client.build_request(
+                    method,
+                    url,
+                    content=body if content is None else content(),
+                    params=params,
+                    headers=request_headers,
                 )
+                response = self._client.send(request, stream=stream)
             except _TRANSIENT as exc:
                 if not retries_left:
                     raise self._unreachable(method, path, exc, attempts.count + 1) from None
