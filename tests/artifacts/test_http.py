@@ -36,7 +36,7 @@ from trackline.store.rest import RestTrackingStore
 from trackline.store.rest.http import HttpSession, RetryPolicy
 from trackline.tracking import fluent
 
-BASE_URL = "http://trackline.test"
+BASE_URL = "http://127.0.0.1"
 _ENV = [
     *(f"{prefix}_TRACKING_URI" for prefix in ("TRACKLINE", "MLFLOW")),
     *(

@@ -61,7 +61,7 @@ def client(app: Starlette) -> Iterator[httpx.Client]:
         with (
             lifespan,
             httpx.Client(
-                transport=SyncASGITransport(app, portal), base_url="http://trackline.test"
+                transport=SyncASGITransport(app, portal), base_url="http://127.0.0.1"
             ) as http,
         ):
             yield http

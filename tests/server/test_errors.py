@@ -234,7 +234,7 @@ def test_bugs_are_a_generic_500_logged_on_the_server(
 
     context.store.get_run = broken  # type: ignore[method-assign]
     with start_blocking_portal() as portal, caplog.at_level(logging.ERROR, "trackline.server"):
-        client = httpx.Client(transport=SyncASGITransport(app, portal), base_url="http://t")
+        client = httpx.Client(transport=SyncASGITransport(app, portal), base_url="http://127.0.0.1")
         response = client.get(f"{API_PREFIX}/runs/get", params={"run_id": "a" * 32})
     assert response.status_code == 500
     body = response.json()

@@ -137,8 +137,8 @@ class Server:
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": method, "scheme": "http", "path": unquote(path),
             "raw_path": path.encode("ascii"), "query_string": query.encode("ascii"),
-            "root_path": "", "headers": [(b"host", b"trackline.test")],
-            "client": ("127.0.0.1", 1), "server": ("trackline.test", 80),
+            "root_path": "", "headers": [(b"host", b"127.0.0.1")],
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
         }  # fmt: skip
         answer: dict[str, Any] = {"body": b""}
         sent = False
@@ -242,7 +242,7 @@ def test_payloads_as_experiment_artifact_locations(server: Server) -> None:
 
     async def create_all() -> list[tuple[str, bool, httpx.Response, httpx.Response | None]]:
         answers = []
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             for index, payload in enumerate(PAYLOADS):
                 locations = [(payload, True)] if payload else []
                 if payload not in ROOT_NAMES:
@@ -315,7 +315,7 @@ def test_the_in_process_client_sees_json_errors(server: Server) -> None:
     with (
         start_blocking_portal() as portal,
         httpx.Client(
-            transport=SyncASGITransport(server.app, portal), base_url="http://t"
+            transport=SyncASGITransport(server.app, portal), base_url="http://127.0.0.1"
         ) as client,
     ):
         response = client.get(f"{PREFIXES[0]}/artifacts", params={"path": "../etc/passwd"})

@@ -46,8 +46,17 @@ def _serve(
     workers: int,
     serve_artifacts: bool = False,
     artifacts_destination: str | None = None,
+    allowed_hosts: str | None = None,
+    cors_allowed_origins: str | None = None,
 ) -> None:
     _require_server_extra()
+    # Through the environment, so that every worker process applies the same policy.
+    hosts = [h for h in (allowed_hosts or "").split(",") if h.strip()]
+    if host not in ("0.0.0.0", "::"):
+        hosts.append(host)
+    os.environ["TRACKLINE_SERVER_ALLOWED_HOSTS"] = ",".join(hosts)
+    if cors_allowed_origins:
+        os.environ["TRACKLINE_SERVER_CORS_ALLOWED_ORIGINS"] = cors_allowed_origins
     import uvicorn
 
     from trackline.exceptions import MlflowException
@@ -124,6 +133,17 @@ _artifact_option = click.option(
 _host_option = click.option(
     "--host", "-h", default="127.0.0.1", show_default=True, help="The address to listen on."
 )
+_allowed_hosts_option = click.option(
+    "--allowed-hosts", metavar="HOSTS", default=None,
+    help="Extra host names the server answers to, comma-separated, fnmatch patterns allowed "
+    "('*' turns the check off). localhost, loopback and private-network addresses are always "
+    "allowed; other names are refused (DNS rebinding protection).",
+)  # fmt: skip
+_cors_option = click.option(
+    "--cors-allowed-origins", metavar="ORIGINS", default=None,
+    help="Extra web origins allowed to send writes (POST/PUT/PATCH/DELETE), comma-separated "
+    "('*' allows any). Pages on localhost and the server's own pages are always allowed.",
+)  # fmt: skip
 _port_option = click.option(
     "--port", "-p", default=5000, show_default=True, type=click.IntRange(0, 65535),
     help="The port to listen on.",
@@ -150,6 +170,8 @@ _port_option = click.option(
     "--default-artifact-root, new experiments store their artifacts there, as "
     "mlflow-artifacts:/<experiment id>.",
 )  # fmt: skip
+@_allowed_hosts_option
+@_cors_option
 def server(
     backend_store_uri: str | None,
     default_artifact_root: str | None,
@@ -158,6 +180,8 @@ def server(
     workers: int,
     serve_artifacts: bool,
     artifacts_destination: str,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
 ) -> None:
     """Run the tracking server (MLflow's REST API) for a team."""
     _serve(
@@ -168,6 +192,8 @@ def server(
         workers,
         serve_artifacts=serve_artifacts,
         artifacts_destination=artifacts_destination,
+        allowed_hosts=allowed_hosts,
+        cors_allowed_origins=cors_allowed_origins,
     )
 
 
@@ -176,8 +202,23 @@ def server(
 @_artifact_option
 @_host_option
 @_port_option
+@_allowed_hosts_option
+@_cors_option
 def ui(
-    backend_store_uri: str | None, default_artifact_root: str | None, host: str, port: int
+    backend_store_uri: str | None,
+    default_artifact_root: str | None,
+    host: str,
+    port: int,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
 ) -> None:
     """Run the tracking server on this machine for one person."""
-    _serve(backend_store_uri, default_artifact_root, host, port, 1)
+    _serve(
+        backend_store_uri,
+        default_artifact_root,
+        host,
+        port,
+        1,
+        allowed_hosts=allowed_hosts,
+        cors_allowed_origins=cors_allowed_origins,
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from trackline.exceptions import InvalidParameterValue, MissingDependency
@@ -24,6 +24,7 @@ try:
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import BaseRoute, Route
@@ -40,6 +41,7 @@ from trackline.server.routes.artifacts import (
     local_destination,
 )
 from trackline.server.routes.health import ROUTES as HEALTH_ROUTES
+from trackline.server.security import SecurityMiddleware, SecurityPolicy
 from trackline.server.wire import dumps
 from trackline.store.tracking_store import TrackingStore
 from trackline.store.uri import (
@@ -115,6 +117,8 @@ def create_app(
     store: TrackingStore | None = None,
     serve_artifacts: bool = True,
     artifacts_destination: str | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    cors_allowed_origins: Sequence[str] | None = None,
 ) -> Starlette:
     """The tracking server's ASGI application.
 
@@ -129,6 +133,10 @@ def create_app(
     ``default_artifact_root`` is given, new experiments get ``mlflow-artifacts:/<id>``
     (``trackline server`` passes ``./mlartifacts``, as ``mlflow server`` does). Otherwise
     the ``mlflow-artifacts`` routes answer 503.
+
+    Host and cross-origin checks are on (:mod:`trackline.server.security`):
+    ``allowed_hosts`` and ``cors_allowed_origins`` extend the defaults (None: from the
+    environment); ``["*"]`` turns a check off.
     """
     destination = None
     if serve_artifacts and artifacts_destination is not None:
@@ -158,10 +166,12 @@ def create_app(
         *HEALTH_ROUTES,
         Route("/openapi.json", _openapi, methods=["GET"]),
     ]
+    policy = SecurityPolicy.build(allowed_hosts, cors_allowed_origins)
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: handle_http_exception},
         lifespan=lifespan,
+        middleware=[Middleware(SecurityMiddleware, policy=policy)],
     )
     app.state.context = context
     return app

@@ -194,8 +194,8 @@ def _scope(method: str, path: str) -> dict[str, Any]:
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"trackline.test")],
-        "client": ("127.0.0.1", 1), "server": ("trackline.test", 80),
+        "root_path": "", "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
     }  # fmt: skip
 
 
@@ -304,7 +304,7 @@ def test_without_serving_the_proxied_routes_answer_503(
     transport = httpx.ASGITransport(app=app)
 
     async def calls() -> list[httpx.Response]:
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             return [
                 await client.put(f"{ARTIFACTS}/e/a.txt", content=b"x"),
                 await client.get(f"{ARTIFACTS}/e/a.txt"),
@@ -440,7 +440,7 @@ def _clients(app: Starlette) -> Iterator[httpx.Client]:
         lifespan = portal.wrap_async_context_manager(app.router.lifespan_context(app))
         with (
             lifespan,
-            httpx.Client(transport=SyncASGITransport(app, portal), base_url="http://t") as client,
+            httpx.Client(transport=SyncASGITransport(app, portal), base_url="http://127.0.0.1") as client,
         ):
             yield client
 

@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from trackline.server import create_app
 from trackline.store.rest import RestTrackingStore
 
-BASE_URL = "http://trackline.test"
+BASE_URL = "http://127.0.0.1"
 
 #: Environment variables that would change the client's behaviour; cleared for every test.
 CLIENT_ENV = [
