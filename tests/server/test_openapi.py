@@ -17,13 +17,27 @@ def test_every_route_is_listed_with_its_methods(client: httpx.Client, app: Starl
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
     routes = [r for r in app.routes if isinstance(r, Route)]
-    assert set(paths) == {r.path for r in routes}
+    assert set(paths) == {_template(r.path) for r in routes}
     for route in routes:
-        listed = set(paths[route.path])
+        listed = set(paths[_template(route.path)])
         assert listed == {m.lower() for m in route.methods or () if m != "HEAD"}, route.path
     for endpoint in all_endpoints():
         for full_path in endpoint.full_paths():
-            assert set(paths[full_path]) == {m.lower() for m in endpoint.methods}
+            assert set(paths[_template(full_path)]) == {m.lower() for m in endpoint.methods}
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+def test_path_templates_are_openapi_and_declare_their_parameters(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if ":" in p]  # no Starlette convertors like {path:path}
+    tag = paths["/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}"]["delete"]
+    declared = {(p["name"], p["in"]) for p in tag["parameters"]}
+    assert declared == {("model_id", "path"), ("tag_key", "path")}
+    model = paths["/api/2.0/mlflow/logged-models/{model_id}"]["get"]
+    assert ("model_id", "query") not in {(p["name"], p["in"]) for p in model["parameters"]}
 
 
 def test_schemas_come_from_the_message_tables(client: httpx.Client) -> None:

@@ -8,6 +8,7 @@ error body as schemas made from the message tables. Any other route (``/health``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -76,7 +77,29 @@ class _Schemas:
         return _ref(message.name)
 
 
-def _query_parameters(schemas: _Schemas, message: Message) -> list[dict[str, Any]]:
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def _template(path: str) -> tuple[str, list[str]]:
+    """An OpenAPI path template from a Starlette path (``{p:path}`` -> ``{p}``), and its
+    parameter names."""
+    return _PARAM.sub(r"{\1}", path), _PARAM.findall(path)
+
+
+def _operation_id(method: str, template: str) -> str:
+    return method.lower() + re.sub(r"[^0-9A-Za-z]+", "_", template).rstrip("_")
+
+
+def _path_parameters(names: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in names
+    ]
+
+
+def _query_parameters(
+    schemas: _Schemas, message: Message, exclude: list[str]
+) -> list[dict[str, Any]]:
     return [
         {
             "name": f.name,
@@ -86,14 +109,16 @@ def _query_parameters(schemas: _Schemas, message: Message) -> list[dict[str, Any
             **({"explode": True} if f.repeated else {}),
         }
         for f in message.fields
+        if f.name not in exclude
     ]
 
 
 def _endpoint_operation(route: EndpointRoute, method: str, schemas: _Schemas) -> dict[str, Any]:
     spec = route.spec
+    template, names = _template(route.path)
     operation: dict[str, Any] = {
         "summary": spec.summary,
-        "operationId": f"{method.lower()}{route.path.replace('/', '_').replace('-', '_')}",
+        "operationId": _operation_id(method, template),
         "responses": {
             "200": {
                 "description": "Success",
@@ -105,23 +130,30 @@ def _endpoint_operation(route: EndpointRoute, method: str, schemas: _Schemas) ->
             },
         },
     }
+    parameters = _path_parameters(names)
     if method == "GET":
-        operation["parameters"] = _query_parameters(schemas, spec.request)
+        parameters += _query_parameters(schemas, spec.request, names)
     else:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": schemas.message(spec.request)}},
         }
+    if parameters:
+        operation["parameters"] = parameters
     return operation
 
 
 def _plain_operation(route: Route, method: str) -> dict[str, Any]:
     doc = (route.endpoint.__doc__ or route.name).strip().splitlines()[0]
-    return {
+    template, names = _template(route.path)
+    operation: dict[str, Any] = {
         "summary": doc,
-        "operationId": f"{method.lower()}{route.path.replace('/', '_').replace('.', '_')}",
+        "operationId": _operation_id(method, template),
         "responses": {"200": {"description": "Success"}},
     }
+    if names:
+        operation["parameters"] = _path_parameters(names)
+    return operation
 
 
 def openapi_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
@@ -131,7 +163,7 @@ def openapi_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     for route in routes:
         if not isinstance(route, Route):
             continue
-        operations = paths.setdefault(route.path, {})
+        operations = paths.setdefault(_template(route.path)[0], {})
         for method in sorted(route.methods or ()):
             if method == "HEAD":
                 continue
