@@ -26,7 +26,9 @@ def _serve(app: Starlette) -> Iterator[httpx.Client]:
         lifespan = portal.wrap_async_context_manager(app.router.lifespan_context(app))
         with (
             lifespan,
-            httpx.Client(transport=SyncASGITransport(app, portal), base_url="http://127.0.0.1") as client,
+            httpx.Client(
+                transport=SyncASGITransport(app, portal), base_url="http://127.0.0.1"
+            ) as client,
         ):
             yield client
 
