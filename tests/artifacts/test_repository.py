@@ -23,12 +23,25 @@ class DictRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        raise NotImplementedError
+        name = Path(local_file).name
+        self.files[f"{artifact_path}/{name}" if artifact_path else name] = Path(
+            local_file
+        ).read_bytes()
 
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        raise NotImplementedError
+        for path in Path(local_dir).rglob("*"):
+            if path.is_file():
+                rel = path.relative_to(local_dir).as_posix()
+                self.files[f"{artifact_path}/{rel}" if artifact_path else rel] = path.read_bytes()
+
+    def delete_artifacts(self, artifact_path: str | None = None) -> None:
+        prefix = artifact_path or ""
+        for name in [
+            n for n in self.files if n == prefix or n.startswith(f"{prefix}/") or not prefix
+        ]:
+            del self.files[name]
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         if self.listing is not None:
@@ -78,9 +91,20 @@ def test_a_hostile_listing_cannot_write_outside_the_destination(
     assert list(tmp_path.rglob("*")) == [dst]
 
 
-def test_delete_is_unsupported_by_default() -> None:
-    with pytest.raises(NotImplementedError):
-        DictRepository({}).delete_artifacts()
+def test_every_repository_implements_delete() -> None:
+    class NoDelete(ArtifactRepository):
+        def log_artifact(self, local_file: object, artifact_path: str | None = None) -> None: ...
+        def log_artifacts(self, local_dir: object, artifact_path: str | None = None) -> None: ...
+        def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+            return []
+
+        def _download_file(self, remote_file_path: str, local_path: str) -> None: ...
+
+    with pytest.raises(TypeError, match="delete_artifacts"):
+        NoDelete("x://")  # type: ignore[abstract]
+    repo = DictRepository({"a/b.txt": b"1", "a/c.txt": b"2", "d.txt": b"3"})
+    repo.delete_artifacts("a")
+    assert repo.files == {"d.txt": b"3"}
 
 
 def test_prepare_destination(tmp_path: Path) -> None:

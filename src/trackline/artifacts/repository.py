@@ -48,9 +48,9 @@ class ArtifactRepository(ABC):
     def _download_file(self, remote_file_path: str, local_path: str) -> None:
         """Write the artifact file ``remote_file_path`` (checked, relative) to ``local_path``."""
 
+    @abstractmethod
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         """Delete a file or folder (everything when None)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot delete artifacts")
 
     def download_artifacts(self, artifact_path: str, dst_path: str | None = None) -> str:
         """Download a file or a whole folder into ``dst_path`` (default: a new temporary
