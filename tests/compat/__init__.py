@@ -1,0 +1,1 @@
+"""Compatibility with the stock MLflow client and server, over real loopback ports."""
