@@ -286,6 +286,14 @@ def test_log_list_download_artifacts(client: TracklineClient, run_id: str, tmp_p
     assert (dst / "models_pickle" / "lin_reg.bin").read_bytes() == b"pickle"
     one = client.download_artifacts(run_id, "folder/inner/x.txt")
     assert Path(one).read_text() == "x"
+    # MLflow 3's layout: a nested artifact lands under its own name in dst_path.
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    file_path = client.download_artifacts(run_id, "folder/inner/x.txt", str(nested))
+    assert Path(file_path) == nested / "x.txt"
+    folder_path = client.download_artifacts(run_id, "folder/inner", str(nested))
+    assert Path(folder_path) == nested / "inner"
+    assert (nested / "inner" / "x.txt").read_text() == "x"
     artifact_uri = client.get_run(run_id).info.artifact_uri
     assert artifact_uri is not None
     assert artifact_uri.startswith("file://")

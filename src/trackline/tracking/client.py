@@ -467,8 +467,17 @@ class TracklineClient:
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Download an artifact file or folder into ``dst_path`` (default: a new temporary
-        folder) and return its local path."""
-        return self._repository(run_id).download_artifacts(path, dst_path)
+        folder) and return its local path. As with MLflow 3's client, the artifact lands
+        under its own name: ``"a/b/f.txt"`` becomes ``<dst_path>/f.txt``."""
+        from trackline.artifacts import check_artifact_path
+
+        parent, _, name = check_artifact_path(path).rpartition("/")
+        if not parent:
+            return self._repository(run_id).download_artifacts(path, dst_path)
+        uri = self.get_run(run_id).info.artifact_uri
+        if not uri:
+            raise InvalidParameterValue(f"Run '{run_id}' has no artifact location")
+        return self._artifact_repository(f"{uri}/{parent}").download_artifacts(name, dst_path)
 
     def _log_file(self, run_id: str, artifact_file: str, write: Any) -> None:
         from trackline.artifacts import check_artifact_path
