@@ -238,3 +238,15 @@ def test_registry_rules() -> None:
     for bad_logged in ("a/b", "a.b", "a%b", "a'b", 'a"b', "a:b", ""):
         with pytest.raises(InvalidParameterValue):
             v.validate_logged_model_name(bad_logged)
+
+
+def test_key_validation_is_cached_but_still_rejects_bad_keys() -> None:
+    from trackline import validation
+
+    assert validation.validate_metric_name("loss") == "loss"
+    assert "loss" in validation._VALID_KEYS
+    assert validation.validate_metric_name("loss") == "loss"  # served from the cache
+    for bad in ("../x", "a//b", "bad key!"):
+        with pytest.raises(InvalidParameterValue):
+            validation.validate_metric_name(bad)
+        assert bad not in validation._VALID_KEYS

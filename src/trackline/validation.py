@@ -149,7 +149,14 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
+#: Keys already found valid: a training loop logs the same few keys thousands of times.
+_VALID_KEYS: set[str] = set()
+_VALID_KEYS_MAX = 4096
+
+
 def _validate_key(kind: str, key: object) -> str:
+    if type(key) is str and key in _VALID_KEYS:
+        return key
     if key is None:
         raise _missing("key")
     if not isinstance(key, str):
@@ -157,6 +164,10 @@ def _validate_key(kind: str, key: object) -> str:
     problem = _key_problem(key)
     if problem is not None:
         raise InvalidParameterValue(f"Invalid {kind} name: '{key}'. {problem}")
+    if type(key) is str:  # not a str subclass, whose equality could differ
+        if len(_VALID_KEYS) >= _VALID_KEYS_MAX:
+            _VALID_KEYS.clear()
+        _VALID_KEYS.add(key)
     return key
 
 
