@@ -11,6 +11,7 @@ implementation and size through that implementation's public API and cached in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import fnmatch
 import json
@@ -23,17 +24,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.catalog import Params, Workload, workloads_for
+from bench.catalog import Params, Workload, all_workloads
 from bench.report import IMPLS, Outcome, Report
 from bench.workloads import DB_NAME, RESULT_PREFIX
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORKLOADS_PY = BENCH / "workloads.py"
+HTTP_WORKLOADS_PY = BENCH / "http_workloads.py"
 DEFAULT_PYTHONS = {
     "mlflow": BENCH / ".venv-mlflow" / "bin" / "python",
     "trackline": ROOT / ".venv" / "bin" / "python",
@@ -59,14 +61,17 @@ def noise() -> dict[str, float]:
     return readings
 
 
-def child_env(workdir: Path) -> dict[str, str]:
-    """The environment of a workload process: no inherited MLflow/trackline settings."""
+def child_env(workdir: Path, uri: str | None = None) -> dict[str, str]:
+    """The environment of a workload process: no inherited MLflow/trackline settings.
+
+    The tracking URI is ``uri`` (a server's URL) or the working directory's SQLite file.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("MLFLOW_", "TRACKLINE_")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")
     }
-    uri = f"sqlite:///{workdir / DB_NAME}"
+    uri = uri or f"sqlite:///{workdir / DB_NAME}"
     env.update(
         MLFLOW_TRACKING_URI=uri,
         TRACKLINE_TRACKING_URI=uri,
@@ -85,11 +90,18 @@ def run_child(
     *,
     backend: str = "sqlite",
     timeout: float = 3600,
+    script: Path = WORKLOADS_PY,
+    extra_args: Sequence[str] = (),
+    uri: str | None = None,
 ) -> Outcome:
-    """Run ``workloads.py`` once in ``workdir`` and parse its result line."""
+    """Run ``script`` (``workloads.py``) once in ``workdir`` and parse its result line.
+
+    ``extra_args`` go before the common ones; ``uri`` is the child's tracking URI.
+    """
     argv = [
         str(python),
-        str(WORKLOADS_PY),
+        str(script),
+        *extra_args,
         "--impl",
         impl,
         "--workload",
@@ -107,7 +119,7 @@ def run_child(
     proc = subprocess.Popen(
         argv,
         cwd=workdir,
-        env=child_env(workdir),
+        env=child_env(workdir, uri),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -119,6 +131,11 @@ def run_child(
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return Outcome(False, error=f"timed out after {timeout:.0f} s", noise=before)
+    except BaseException:  # the harness is being stopped: leave no workload behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     seconds = time.perf_counter() - t0
     for line in reversed(out.splitlines()):
         if line.startswith(RESULT_PREFIX) and proc.returncode == 0:
@@ -238,8 +255,14 @@ def run_workload(
     cache: PopulationCache | None = None,
     backend: str = "sqlite",
     timeout: float = 3600,
+    client_python: Path | None = None,
 ) -> Outcome:
-    """One repetition of a workload in a fresh temporary directory."""
+    """One repetition of a workload in a fresh temporary directory.
+
+    A server workload runs against ``impl``'s server (started from ``python``'s
+    virtualenv, on the directory's SQLite file); its client runs in ``client_python``
+    (default ``python``).
+    """
     params = dict(workload.sizes[profile])
     with tempfile.TemporaryDirectory(prefix=f"bench-{impl}-") as tmp:
         workdir = Path(tmp)
@@ -251,15 +274,49 @@ def run_workload(
             except RuntimeError as exc:
                 return Outcome(False, error=str(exc))
             shutil.copyfile(source, workdir / DB_NAME)
+        if workload.server:
+            from bench.server import run_served
+
+            def client(url: str) -> Outcome:
+                return run_child(
+                    client_python or python,
+                    impl,
+                    workload.command,
+                    params,
+                    workdir,
+                    backend=backend,
+                    timeout=timeout,
+                    script=HTTP_WORKLOADS_PY,
+                    extra_args=["--url", url],
+                    uri=url,
+                )
+
+            env = child_env(workdir)
+            return run_served(workload, impl, python, workdir, workdir / DB_NAME, env, client)
         return run_child(
             python, impl, workload.command, params, workdir, backend=backend, timeout=timeout
         )
 
 
+@contextlib.contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """While inside, SIGTERM raises SystemExit, so ``finally`` blocks stop the servers."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def select(workloads: list[Workload], only: str | None) -> list[Workload]:
     """Workloads whose name matches one of the comma-separated patterns.
 
-    A pattern with ``*``, ``?`` or ``[`` is a glob; any other is a substring.
+    A pattern with ``*``, ``?`` or ``[`` is a glob; any other is a substring, which picks
+    HTTP workloads (``http.*``, ``http-w1.*``) only when it contains ``http``.
     """
     if not only:
         return workloads
@@ -267,7 +324,9 @@ def select(workloads: list[Workload], only: str | None) -> list[Workload]:
 
     def matches(name: str) -> bool:
         return any(
-            fnmatch.fnmatchcase(name, p) if any(c in p for c in "*?[") else p in name
+            fnmatch.fnmatchcase(name, p)
+            if any(c in p for c in "*?[")
+            else p in name and ("http" in p or not name.startswith("http"))
             for p in patterns
         )
 
@@ -338,7 +397,7 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
         if args.search_sizes
         else DEFAULT_SEARCH_SIZES[profile]
     )
-    chosen = select(workloads_for(profile, sizes), args.only)
+    chosen = select(all_workloads(profile, sizes), args.only)
     if args.list:
         for w in chosen:
             print(f"{w.name:20} {w.description}  {json.dumps(w.sizes[profile])}")
@@ -365,25 +424,27 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
     )
     outcomes: dict[tuple[str, str], list[Outcome]] = {}
     started = time.perf_counter()
-    for workload in chosen:
-        for rep in range(args.reps):
-            order = impls if rep % 2 == 0 else impls[::-1]
-            for impl in order:
-                outcome = run_workload(
-                    workload,
-                    impl,
-                    pythons[impl],
-                    profile,
-                    cache=cache,
-                    backend=args.backend,
-                    timeout=args.timeout,
-                )
-                outcomes.setdefault((workload.name, impl), []).append(outcome)
-                log(
-                    f"[{time.perf_counter() - started:7.1f}s] {workload.name:18} {impl:9} "
-                    f"rep {rep + 1}/{args.reps} ({outcome.seconds:.1f} s) "
-                    f"{_summary(workload, outcome)}"
-                )
+    with terminate_as_exit():
+        for workload in chosen:
+            for rep in range(args.reps):
+                order = impls if rep % 2 == 0 else impls[::-1]
+                for impl in order:
+                    outcome = run_workload(
+                        workload,
+                        impl,
+                        pythons[impl],
+                        profile,
+                        cache=cache,
+                        backend=args.backend,
+                        timeout=args.timeout,
+                        client_python=pythons[workload.client or impl],
+                    )
+                    outcomes.setdefault((workload.name, impl), []).append(outcome)
+                    log(
+                        f"[{time.perf_counter() - started:7.1f}s] {workload.name:18} {impl:9} "
+                        f"rep {rep + 1}/{args.reps} ({outcome.seconds:.1f} s) "
+                        f"{_summary(workload, outcome)}"
+                    )
     meta["load average at end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall time (s)"] = round(time.perf_counter() - started, 1)
     report = Report(meta, chosen, outcomes, cache.populations, judge_targets=profile == "full")

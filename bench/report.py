@@ -93,14 +93,22 @@ def ratio(figure: Figure, mlflow: float | None, trackline: float | None) -> floa
     return better / worse
 
 
-def format_ratio(value: float | None) -> str:
-    """``"12.3x faster"``, ``"2.0x slower"``, ``"same"`` (within 5 %) or ``"—"``."""
+#: Units of size rather than speed: their ratios read "smaller"/"larger".
+SIZE_UNITS = ("MB",)
+
+
+def format_ratio(value: float | None, unit: str = "") -> str:
+    """``"12.3x faster"``, ``"2.0x slower"``, ``"same"`` (within 5 %) or ``"—"``.
+
+    For a size (``unit`` in ``SIZE_UNITS``): ``"12.3x smaller"``, ``"2.0x larger"``.
+    """
+    better, worse = ("smaller", "larger") if unit in SIZE_UNITS else ("faster", "slower")
     if value is None:
         return "—"
     if value >= 1.05:
-        return f"{value:.1f}x faster"
+        return f"{value:.1f}x {better}"
     if value <= 1 / 1.05:
-        return f"{1 / value:.1f}x slower"
+        return f"{1 / value:.1f}x {worse}"
     return "same"
 
 
@@ -188,7 +196,7 @@ class Report:
                         f.label,
                         _cell_text(cells["mlflow"], f.unit, flagged["mlflow"]),
                         _cell_text(cells["trackline"], f.unit, flagged["trackline"]),
-                        format_ratio(ratio(f, med["mlflow"], med["trackline"])),
+                        format_ratio(ratio(f, med["mlflow"], med["trackline"]), f.unit),
                         format_target(f, med["trackline"], self.judge_targets),
                     )
                 )

@@ -63,7 +63,14 @@ class Context:
     """One implementation, pointed at the benchmark database in the working directory.
 
     The implementation is imported on first use of ``mod``, ``entities`` or ``client``.
+    Sub-processes (writers) run ``script`` with ``child_args()`` to get the same context.
     """
+
+    script = Path(__file__).resolve()
+
+    def child_args(self) -> list[str]:
+        """Command-line arguments, beyond the workload's, that recreate this context."""
+        return []
 
     def __init__(self, impl: str, workdir: Path, backend: str = "sqlite") -> None:
         if backend != "sqlite":
@@ -399,7 +406,8 @@ def _child_result(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]
 def _self_command(ctx: Context, workload: str, params: Params) -> list[str]:
     return [
         sys.executable,
-        str(Path(__file__).resolve()),
+        str(ctx.script),
+        *ctx.child_args(),
         "--impl",
         ctx.impl,
         "--workload",
