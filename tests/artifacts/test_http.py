@@ -15,14 +15,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
+from tests.asgi import SyncASGITransport
 
 import trackline
 from trackline.artifacts import get_artifact_repository
@@ -321,28 +322,6 @@ def test_small_transfers_are_quiet(tmp_path: Path, capsys: pytest.CaptureFixture
 # -- round trips through the real client, against the server app in process ------------------
 
 
-class AppTransport(httpx.BaseTransport):
-    """Run an ASGI app for a synchronous :class:`httpx.Client` through a blocking portal."""
-
-    def __init__(self, app: Starlette, portal: BlockingPortal) -> None:
-        self._transport = httpx.ASGITransport(app=app)
-        self._portal = portal
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-
-        async def stream() -> AsyncIterator[bytes]:
-            yield body
-
-        copy = httpx.Request(request.method, request.url, headers=request.headers, content=stream())
-        return self._portal.call(self._send, copy)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-
 @dataclass
 class Served:
     """The in-process server the client talks to."""
@@ -357,7 +336,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, app: Starlette, destination: Path) -
     with start_blocking_portal() as portal:
         lifespan = portal.wrap_async_context_manager(app.router.lifespan_context(app))
         with lifespan:
-            transport = AppTransport(app, portal)
+            transport = SyncASGITransport(app, portal)
             monkeypatch.setitem(
                 store_uri._builders, "http", lambda uri: RestTrackingStore(uri, transport=transport)
             )

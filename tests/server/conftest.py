@@ -3,40 +3,19 @@ talks to it in process (no sockets) through :class:`SyncASGITransport`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
+from tests.asgi import SyncASGITransport
 
 from trackline.server import create_app
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
-
-
-class SyncASGITransport(httpx.BaseTransport):
-    """Run an ASGI app for a synchronous :class:`httpx.Client` on a private event loop."""
-
-    def __init__(self, app: Starlette, portal: BlockingPortal) -> None:
-        self._transport = httpx.ASGITransport(app=app)
-        self._portal = portal
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()  # the sync stream, replayed as an async one (same headers)
-
-        async def stream() -> AsyncIterator[bytes]:
-            yield body
-
-        copy = httpx.Request(request.method, request.url, headers=request.headers, content=stream())
-        return self._portal.call(self._send, copy)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
 
 
 @pytest.fixture

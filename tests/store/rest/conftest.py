@@ -1,6 +1,6 @@
 """Fixtures: the real REST client against the real server app, in process, no sockets.
 
-The app runs on a private event loop (an anyio blocking portal) behind :class:`AppTransport`,
+The app runs on a private event loop (an anyio blocking portal) behind :class:`SyncASGITransport`,
 a small synchronous httpx transport. This uses public APIs only (``httpx.ASGITransport`` and
 ``anyio.from_thread``), unlike borrowing the private transport of Starlette's ``TestClient``,
 and it runs the app's lifespan around each test like a real server. :class:`Wire` sits in
@@ -11,15 +11,16 @@ answers, error statuses) so that retries can be checked against the server's rea
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
+from tests.asgi import SyncASGITransport
 
 from trackline.server import create_app
 from trackline.store.rest import RestTrackingStore
@@ -43,28 +44,6 @@ CLIENT_ENV = [
         "HTTP_REQUEST_TIMEOUT",
     )
 ]
-
-
-class AppTransport(httpx.BaseTransport):
-    """Run an ASGI app for a synchronous :class:`httpx.Client` through a blocking portal."""
-
-    def __init__(self, app: Starlette, portal: BlockingPortal) -> None:
-        self._transport = httpx.ASGITransport(app=app)
-        self._portal = portal
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-
-        async def stream() -> AsyncIterator[bytes]:
-            yield body
-
-        copy = httpx.Request(request.method, request.url, headers=request.headers, content=stream())
-        return self._portal.call(self._send, copy)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
 
 
 @dataclass
@@ -148,16 +127,16 @@ def app(sqlite_uri: str, tmp_path: Path) -> Starlette:
 
 
 @pytest.fixture
-def app_transport(app: Starlette) -> Iterator[AppTransport]:
+def app_transport(app: Starlette) -> Iterator[SyncASGITransport]:
     """A transport into ``app``, whose lifespan runs around the test."""
     with start_blocking_portal() as portal:
         lifespan = portal.wrap_async_context_manager(app.router.lifespan_context(app))
         with lifespan:
-            yield AppTransport(app, portal)
+            yield SyncASGITransport(app, portal)
 
 
 @pytest.fixture
-def wire(app_transport: AppTransport) -> Wire:
+def wire(app_transport: SyncASGITransport) -> Wire:
     """The recording, fault-playing transport in front of the app."""
     return Wire(app_transport)
 
