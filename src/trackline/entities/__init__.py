@@ -16,14 +16,26 @@ from trackline.entities.logged_model_parameter import LoggedModelParameter
 from trackline.entities.logged_model_status import LoggedModelStatus
 from trackline.entities.logged_model_tag import LoggedModelTag
 from trackline.entities.metric import Metric
+from trackline.entities.model_version import ModelVersion
+from trackline.entities.model_version_stage import ALL_STAGES, canonical_stage
+from trackline.entities.model_version_status import ModelVersionStatus
 from trackline.entities.paged_list import PagedList
 from trackline.entities.param import Param
+from trackline.entities.registered_model import RegisteredModel
+from trackline.entities.registered_model_tag import (
+    ModelVersionTag,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+from trackline.entities.registry_event import REGISTRY_ACTIONS, RegistryEvent
 from trackline.entities.run import Run, RunData, RunInfo
 from trackline.entities.run_status import RunStatus
 from trackline.entities.tag import ExperimentTag, InputTag, RunTag
 from trackline.entities.view_type import ViewType
 
 __all__ = [
+    "ALL_STAGES",
+    "REGISTRY_ACTIONS",
     "Dataset",
     "DatasetInput",
     "Experiment",
@@ -38,8 +50,15 @@ __all__ = [
     "LoggedModelStatus",
     "LoggedModelTag",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStatus",
+    "ModelVersionTag",
     "PagedList",
     "Param",
+    "RegisteredModel",
+    "RegisteredModelAlias",
+    "RegisteredModelTag",
+    "RegistryEvent",
     "Run",
     "RunData",
     "RunInfo",
@@ -48,4 +67,5 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "ViewType",
+    "canonical_stage",
 ]
