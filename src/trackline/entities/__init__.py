@@ -29,6 +29,7 @@ from trackline.entities.registered_model_tag import (
 )
 from trackline.entities.registry_event import REGISTRY_ACTIONS, RegistryEvent
 from trackline.entities.run import Run, RunData, RunInfo
+from trackline.entities.run_columns import RunColumns
 from trackline.entities.run_status import RunStatus
 from trackline.entities.tag import ExperimentTag, InputTag, RunTag
 from trackline.entities.view_type import ViewType
@@ -60,6 +61,7 @@ __all__ = [
     "RegisteredModelTag",
     "RegistryEvent",
     "Run",
+    "RunColumns",
     "RunData",
     "RunInfo",
     "RunInputs",

@@ -28,6 +28,7 @@ from trackline.entities import (
     PagedList,
     Param,
     Run,
+    RunColumns,
     RunInfo,
     RunTag,
     ViewType,
@@ -263,6 +264,25 @@ class TracklineClient:
         ``experiment_ids`` may be a single id."""
         return self._sync().search_runs(
             _id_list(experiment_ids),
+            filter_string or "",
+            run_view_type,
+            max_results,
+            list(order_by) if order_by else None,
+            page_token,
+        )
+
+    def _search_run_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        run_view_type: int,
+        max_results: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> RunColumns:
+        """:meth:`search_runs` as columns, for the DataFrame form of ``search_runs``."""
+        return self._sync().search_run_columns(
+            list(experiment_ids),
             filter_string or "",
             run_view_type,
             max_results,

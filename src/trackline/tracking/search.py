@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from trackline.entities import Experiment, Run, ViewType
+from trackline.entities import Experiment, Run, RunColumns, ViewType
 from trackline.exceptions import InvalidParameterValue
 from trackline.tracking.client import TracklineClient
 from trackline.tracking.fluent import _client, _experiment_id
@@ -69,6 +69,12 @@ def search_runs(
         )
     client = _client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
+    if output_format == "pandas":
+        from trackline.tracking.frame import columns_to_dataframe
+
+        return columns_to_dataframe(
+            _search_columns(client, ids, filter_string, run_view_type, max_results, order_by)
+        )
     runs: list[Run] = []
     token: str | None = None
     while ids and len(runs) < max_results:
@@ -78,11 +84,27 @@ def search_runs(
         token = page.token
         if not token:
             break
-    if output_format == "list":
-        return runs
-    from trackline.tracking.frame import runs_to_dataframe
+    return runs
 
-    return runs_to_dataframe(runs)
+
+def _search_columns(
+    client: TracklineClient,
+    ids: list[str],
+    filter_string: str,
+    run_view_type: int,
+    max_results: int,
+    order_by: Sequence[str] | None,
+) -> RunColumns:
+    found = RunColumns()
+    while ids and len(found) < max_results:
+        want = min(_PAGE, max_results - len(found))
+        page = client._search_run_columns(
+            ids, filter_string, run_view_type, want, order_by, found.token
+        )
+        found.extend(page)
+        if not page.token:
+            break
+    return found
 
 
 def _search_experiment_ids(

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import urlparse
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from trackline.entities import (
@@ -36,6 +37,7 @@ from trackline.entities import (
     PagedList,
     Param,
     Run,
+    RunColumns,
     RunData,
     RunInfo,
     RunStatus,
@@ -58,6 +60,7 @@ from trackline.store.sql.filters import (
     logged_models_query,
     runs_query,
 )
+from trackline.store.sql.run_columns import INFO_COLUMNS, load_run_columns
 from trackline.store.tracking_store import (
     SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -467,19 +470,67 @@ class SqlTrackingStore(TrackingStore):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """A page of runs matching the filter, ``start_time DESC, run_id`` after ``order_by``."""
-        limit = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        ids = [experiment_sql.parse_experiment_id(e) for e in experiment_ids or ()]
-        offset = decode_page_token(page_token)
-        # Ids outside the column's range name no experiment (and PostgreSQL rejects them).
-        ids = [i for i in ids if experiment_sql.in_id_range(i)]
+        ids, limit = self._search_scope(experiment_ids, max_results, page_token)
         if not ids:
             return PagedList([], None)
-        query = runs_query(ids, filter_string, run_view_type, order_by, offset, limit + 1)
         with self.db.read() as conn:
-            run_ids = [str(cast(Any, i)) for i in conn.execute(query).scalars()]
-            found = run_sql.load_runs(conn, run_ids[:limit])
-        token = encode_page_token(offset + limit) if len(run_ids) > limit else None
-        return PagedList(found, token)
+            rows, token = self._page_of_runs(
+                conn, ids, limit, filter_string, run_view_type, order_by, page_token
+            )
+            return PagedList(run_sql.load_runs(conn, [str(row[0]) for row in rows]), token)
+
+    @staticmethod
+    def _search_scope(
+        experiment_ids: Sequence[str], max_results: int, page_token: str | None
+    ) -> tuple[list[int], int]:
+        """The experiment ids that can match and the page size, the arguments checked."""
+        limit = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
+        decode_page_token(page_token)
+        ids = [experiment_sql.parse_experiment_id(e) for e in experiment_ids or ()]
+        # Ids outside the column's range name no experiment (and PostgreSQL rejects them).
+        return [i for i in ids if experiment_sql.in_id_range(i)], limit
+
+    @staticmethod
+    def _page_of_runs(
+        conn: Connection,
+        ids: list[int],
+        limit: int,
+        filter_string: str | None,
+        run_view_type: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+        columns: Sequence[Any] = (),
+    ) -> tuple[list[Any], str | None]:
+        """One page of matching runs as rows of ``columns`` of ``runs`` (just the run id by
+        default), and the next page's token."""
+        offset = decode_page_token(page_token)
+        query = runs_query(ids, filter_string, run_view_type, order_by, offset, limit + 1)
+        if columns:
+            query = query.with_only_columns(*columns)
+        # Straight from the driver's cursor: SQLAlchemy's row processing doubles the cost
+        # of reading 50,000 rows, and these plain columns need none.
+        rows = list(conn.execute(query).cursor.fetchall())
+        token = encode_page_token(offset + limit) if len(rows) > limit else None
+        return rows[:limit], token
+
+    def search_run_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunColumns:
+        """The page :meth:`search_runs` returns, read column by column (no entities)."""
+        ids, limit = self._search_scope(experiment_ids, max_results, page_token)
+        if not ids:
+            return RunColumns()
+        with self.db.read() as conn:
+            rows, token = self._page_of_runs(
+                conn, ids, limit, filter_string, run_view_type, order_by, page_token, INFO_COLUMNS
+            )
+            return load_run_columns(conn, rows, token)
 
     def log_inputs(
         self,
