@@ -132,6 +132,7 @@ class SqlTrackingStore(TrackingStore):
         self.dialect = self.db.dialect
         self._next_key_prune = 0
         self._ensure_default_experiment()
+        metric_sql.compile_statements(self.dialect)
 
     def _ensure_default_experiment(self) -> None:
         default_id = experiment_sql.DEFAULT_EXPERIMENT_ID
