@@ -56,6 +56,12 @@ from trackline.tracking.fluent import (
     set_tags,
     start_run,
 )
+from trackline.tracking.registry import (
+    register_model,
+    search_model_versions,
+    search_registered_models,
+    set_model_version_tag,
+)
 from trackline.tracking.search import list_experiments, search_experiments, search_runs
 from trackline.tracking.uri import (
     get_registry_uri,
@@ -102,11 +108,15 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_model_version_tag",
     "set_registry_uri",
     "set_tag",
     "set_tags",

@@ -491,7 +491,7 @@ def validate_registry_tag(key: object, value: object) -> tuple[str, str]:
 def validate_model_version(version: object) -> int:
     """A model version number (an integer, possibly written as a string)."""
     number = _as_int(version)
-    if number is None:
+    if number is None or not -(2**63) <= number < 2**63:
         raise InvalidParameterValue(f"Model version must be an integer, got '{version}'")
     return number
 

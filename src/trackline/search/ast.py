@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: What a search is over.
-Kind = Literal["runs", "experiments", "logged_models"]
+Kind = Literal["runs", "experiments", "logged_models", "registered_models", "model_versions"]
 
 #: What a comparison's key names: a latest metric, a param, a tag, an attribute (a column of
 #: the run, experiment or logged model itself) or a field of a dataset the run used.

@@ -2,8 +2,12 @@
 
 The rules follow MLflow's (reference §6): runs filter on metrics, params, tags, attributes
 and datasets; experiments on attributes and tags; logged models on attributes, metrics,
-params and tags. Each searchable field has the comparators it accepts and the type its
-values must have.
+params and tags; registered models and model versions on attributes and tags. Each
+searchable field has the comparators it accepts and the type its values must have.
+
+Registered models and model versions also filter on ``creation_timestamp`` and
+``last_updated_timestamp`` (MLflow only orders by them), and registered models order by
+``creation_timestamp`` too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from trackline.search.ast import Comparator, Entity, Kind
 
 __all__ = [
     "DATASET_FIELDS",
+    "KINDS",
     "FieldRule",
     "attribute_keys",
     "canonical_attribute",
@@ -96,6 +101,32 @@ _LOGGED_MODEL_ATTRIBUTE_ALIASES = {
     "creation_time": "creation_timestamp",
     "last_updated_time": "last_updated_timestamp",
 }
+_REGISTRY_ENTITIES: dict[str, Entity] = {
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "tag": "tag",
+    "tags": "tag",
+}
+_REGISTERED_MODEL_ATTRIBUTES: dict[str, FieldRule] = {
+    "name": FieldRule(_STRING_IN, "string"),
+    "creation_timestamp": FieldRule(_NUMERIC, "number"),
+    "last_updated_timestamp": FieldRule(_NUMERIC, "number"),
+}
+_MODEL_VERSION_ATTRIBUTES: dict[str, FieldRule] = {
+    "name": FieldRule(_STRING_IN, "string"),
+    "run_id": FieldRule(_STRING_IN, "string"),
+    "source_path": FieldRule(_STRING, "string"),
+    "version_number": FieldRule(_NUMERIC, "number"),
+    "creation_timestamp": FieldRule(_NUMERIC, "number"),
+    "last_updated_timestamp": FieldRule(_NUMERIC, "number"),
+}
+# MLflow's order_by of registered models says ``timestamp`` for the last update.
+_REGISTRY_ATTRIBUTE_ALIASES = {
+    "timestamp": "last_updated_timestamp",
+    "creation_time": "creation_timestamp",
+    "last_updated_time": "last_updated_timestamp",
+}
 #: The fields of a dataset a run filter compares (``context`` is the input's context tag).
 DATASET_FIELDS: tuple[str, ...] = ("name", "digest", "context")
 
@@ -103,22 +134,33 @@ _RUN_ORDERABLE = frozenset(
     {"artifact_uri", "end_time", "run_id", "run_name", "start_time", "status", "user_id"}
 )
 _EXPERIMENT_ORDERABLE = frozenset(_EXPERIMENT_ATTRIBUTES)
+_MODEL_VERSION_ORDERABLE = frozenset(
+    {"name", "version_number", "creation_timestamp", "last_updated_timestamp"}
+)
 
 _ENTITIES: dict[Kind, dict[str, Entity]] = {
     "runs": _RUN_ENTITIES,
     "experiments": _EXPERIMENT_ENTITIES,
     "logged_models": _LOGGED_MODEL_ENTITIES,
+    "registered_models": _REGISTRY_ENTITIES,
+    "model_versions": _REGISTRY_ENTITIES,
 }
 _ATTRIBUTES: dict[Kind, dict[str, FieldRule]] = {
     "runs": _RUN_ATTRIBUTES,
     "experiments": _EXPERIMENT_ATTRIBUTES,
     "logged_models": _LOGGED_MODEL_ATTRIBUTES,
+    "registered_models": _REGISTERED_MODEL_ATTRIBUTES,
+    "model_versions": _MODEL_VERSION_ATTRIBUTES,
 }
 _ATTRIBUTE_ALIASES: dict[Kind, dict[str, str]] = {
     "runs": _RUN_ATTRIBUTE_ALIASES,
     "experiments": {},
     "logged_models": _LOGGED_MODEL_ATTRIBUTE_ALIASES,
+    "registered_models": _REGISTRY_ATTRIBUTE_ALIASES,
+    "model_versions": _REGISTRY_ATTRIBUTE_ALIASES,
 }
+#: Every kind of search.
+KINDS: tuple[Kind, ...] = tuple(_ENTITIES)
 
 
 def entity_prefixes(kind: Kind) -> list[str]:
@@ -161,6 +203,10 @@ def orderable(kind: Kind, entity: Entity, key: str) -> bool:
         return entity == "attribute" and key in _EXPERIMENT_ORDERABLE
     if kind == "logged_models":
         return (entity == "attribute" and key in _LOGGED_MODEL_ATTRIBUTES) or entity == "metric"
+    if kind == "registered_models":
+        return entity == "attribute" and key in _REGISTERED_MODEL_ATTRIBUTES
+    if kind == "model_versions":
+        return entity == "attribute" and key in _MODEL_VERSION_ORDERABLE
     if entity == "attribute":
         return key in _RUN_ORDERABLE
     return entity in ("metric", "param", "tag")

@@ -9,7 +9,10 @@ total, so that every backend and the in-memory evaluator agree and pages never o
 * experiments: ``creation_time DESC, experiment_id ASC`` when no clause is given, otherwise
   ``experiment_id ASC`` unless a clause orders by it;
 * logged models: ``creation_timestamp DESC, model_id ASC`` when no clause is given,
-  otherwise ``model_id ASC`` unless a clause orders by it.
+  otherwise ``model_id ASC`` unless a clause orders by it;
+* registered models: ``name ASC`` unless a clause orders by name;
+* model versions: ``last_updated_timestamp DESC`` when no clause is given, then ``name ASC``
+  and ``version_number DESC`` unless a clause orders by them.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ def parse_order_clause(clause: str, kind: Kind) -> OrderKey:
         elif kind == "logged_models":
             valid = "metrics.<key>, name, model_id, model_type, status, source_run_id, "
             valid += "creation_timestamp, last_updated_timestamp"
+        elif kind == "registered_models":
+            valid = "name, creation_timestamp, last_updated_timestamp (timestamp)"
+        elif kind == "model_versions":
+            valid = "name, version_number, creation_timestamp, last_updated_timestamp"
         else:
             valid = "name, experiment_id, creation_time, last_update_time"
         raise parser.error(f"cannot order by this field (valid: {valid})", start)
@@ -77,6 +84,13 @@ def parse_order_by(order_by: Sequence[str] | None, kind: Kind) -> list[OrderKey]
             keys.append(OrderKey("attribute", "start_time", ascending=False))
         if ("attribute", "run_id") not in seen:
             keys.append(OrderKey("attribute", "run_id"))
+    elif kind in ("registered_models", "model_versions"):
+        if kind == "model_versions" and not keys:
+            keys.append(OrderKey("attribute", "last_updated_timestamp", ascending=False))
+        if ("attribute", "name") not in seen:
+            keys.append(OrderKey("attribute", "name"))
+        if kind == "model_versions" and ("attribute", "version_number") not in seen:
+            keys.append(OrderKey("attribute", "version_number", ascending=False))
     else:
         created, key_id = _TIE_BREAKERS[kind]
         if not keys:

@@ -295,6 +295,6 @@ def parse_filter(filter_string: str | None, kind: Kind) -> Expr | None:
     """
     if filter_string is None or not filter_string.strip():
         return None
-    if kind not in ("runs", "experiments", "logged_models"):
+    if kind not in fields.KINDS:
         raise ValueError(f"unknown search kind {kind!r}")
     return Parser(filter_string, kind).parse()

@@ -43,6 +43,7 @@ from trackline.server.routes.artifacts import (
 from trackline.server.routes.health import ROUTES as HEALTH_ROUTES
 from trackline.server.security import SecurityMiddleware, SecurityPolicy
 from trackline.server.wire import dumps
+from trackline.store.registry_store import RegistryStore
 from trackline.store.tracking_store import TrackingStore
 from trackline.store.uri import (
     DATABASE_FILENAME,
@@ -104,6 +105,18 @@ def _read_roots(root: str, backend_store_uri: str, owned: bool) -> tuple[str, ..
     return tuple(dict.fromkeys((root, default_artifact_root(backend_store_uri))))
 
 
+def _open_registry(store: TrackingStore, roots: Sequence[str]) -> RegistryStore | None:
+    """The registry store on the tracking store's database (sharing its connections), with
+    ``roots`` as the artifact stores a version's source may lie in; None for a store that
+    is not SQL."""
+    from trackline.store.sql.registry import SqlRegistryStore
+    from trackline.store.sql.tracking import SqlTrackingStore
+
+    if not isinstance(store, SqlTrackingStore):
+        return None
+    return SqlRegistryStore(store.db_uri, artifact_roots=roots, database=store.db)
+
+
 async def _openapi(request: Request) -> Response:
     """This document: the OpenAPI description of every route."""
     document = openapi_document(request.app.routes)
@@ -115,6 +128,7 @@ def create_app(
     default_artifact_root: str | None = None,
     *,
     store: TrackingStore | None = None,
+    registry: RegistryStore | None = None,
     serve_artifacts: bool = True,
     artifacts_destination: str | None = None,
     allowed_hosts: Sequence[str] | None = None,
@@ -126,7 +140,9 @@ def create_app(
     ``mysql://…``); ``default_artifact_root`` is where new experiments keep their artifacts
     (by default the store's own default, e.g. ``mlruns/`` beside a SQLite file). Pass
     ``store`` to serve an existing store instead of opening one; the app then flushes it on
-    shutdown but leaves closing it to the caller.
+    shutdown but leaves closing it to the caller. The model registry lives in the same
+    database (its store shares the tracking store's connections); pass ``registry`` to serve
+    another registry store (closing it is then the caller's).
 
     With ``serve_artifacts`` and an ``artifacts_destination`` (a local folder) the server
     proxies artifacts: ``mlflow-artifacts:/<p>`` names ``<destination>/<p>`` and, unless a
@@ -150,15 +166,21 @@ def create_app(
     owned = False
     if store is None:
         store, owned = _open_store(backend_store_uri, root)
-    context = ServerContext(store=store, artifact_root=root)
-    artifacts = ArtifactService(context, destination, _read_roots(root, backend_store_uri, owned))
+    read_roots = _read_roots(root, backend_store_uri, owned)
+    owns_registry = registry is None
+    if registry is None:
+        registry = _open_registry(store, read_roots)
+    context = ServerContext(store=store, artifact_root=root, registry=registry)
+    artifacts = ArtifactService(context, destination, read_roots)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await run_in_threadpool(_shutdown, context.store, owned)
+            await run_in_threadpool(
+                _shutdown, context.store, owned, context.registry if owns_registry else None
+            )
 
     routes: list[BaseRoute] = [
         *build_routes(all_endpoints(), context),
@@ -177,10 +199,13 @@ def create_app(
     return app
 
 
-def _shutdown(store: TrackingStore, owned: bool) -> None:
+def _shutdown(store: TrackingStore, owned: bool, registry: RegistryStore | None) -> None:
     try:
         store.flush()
     finally:
+        close = getattr(registry, "close", None)
+        if callable(close):
+            close()
         if owned:
             store.close()
 

@@ -13,6 +13,11 @@ URI                                    store
 ``TRACKLINE_DEFAULT_ARTIFACT_ROOT`` overrides where new experiments keep their artifacts.
 Stores are built once per URI and process. Other schemes can be added with
 :func:`register_tracking_store`.
+
+Registry URIs (:func:`get_registry_store`) take the same forms: a database URI, a folder or
+none give the SQL registry on the tracking store's own database (one connection pool, one
+SQLite writer), ``http(s)://`` the server's registry over REST. Other schemes can be added
+with :func:`register_registry_store`.
 """
 
 from __future__ import annotations
@@ -24,15 +29,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from trackline.exceptions import InvalidParameterValue
+from trackline.store.registry_store import RegistryStore
 from trackline.store.tracking_store import TrackingStore
 
 __all__ = [
     "DATABASE_FILENAME",
     "DEFAULT_FOLDER",
     "default_artifact_root",
+    "get_registry_store",
     "get_tracking_store",
     "local_path",
     "path_to_uri",
+    "register_registry_store",
     "register_tracking_store",
     "resolve_tracking_uri",
 ]
@@ -41,10 +49,13 @@ DEFAULT_FOLDER = "mlruns"
 DATABASE_FILENAME = "trackline.db"
 
 StoreBuilder = Callable[[str], TrackingStore]
+RegistryStoreBuilder = Callable[[str], RegistryStore]
 
 _builders: dict[str, StoreBuilder] = {}
 _stores: dict[str, TrackingStore] = {}
-_lock = threading.Lock()
+_registry_builders: dict[str, RegistryStoreBuilder] = {}
+_registry_stores: dict[str, RegistryStore] = {}
+_lock = threading.RLock()
 
 
 def path_to_uri(path: str | os.PathLike[str]) -> str:
@@ -141,9 +152,60 @@ def _sql_store(database_uri: str, tracking_uri: str) -> TrackingStore:
     return SqlTrackingStore(database_uri, default_artifact_root(tracking_uri))
 
 
+def register_registry_store(scheme: str, builder: RegistryStoreBuilder) -> None:
+    """Serve registry URIs of ``scheme`` with ``builder(uri)``."""
+    _registry_builders[scheme] = builder
+
+
+def get_registry_store(uri: str | None) -> RegistryStore:
+    """The registry store for a registry URI, built on first use and then shared in the
+    process. SQL registries share the tracking store's database of the same URI."""
+    uri = resolve_tracking_uri(uri)
+    store = _registry_stores.get(uri)
+    if store is not None:
+        return store
+    with _lock:
+        store = _registry_stores.get(uri)
+        if store is None:
+            store = _build_registry(uri)
+            _registry_stores[uri] = store
+    return store
+
+
+def _build_registry(uri: str) -> RegistryStore:
+    scheme = urlparse(uri).scheme
+    backend = scheme.split("+", 1)[0]
+    if scheme in _registry_builders:
+        return _registry_builders[scheme](uri)
+    if backend in _registry_builders:
+        return _registry_builders[backend](uri)
+    if backend in ("http", "https"):
+        from trackline.store.rest.registry import RestRegistryStore
+
+        return RestRegistryStore(uri)
+    if backend in ("file", "sqlite", "postgresql", "postgres", "mysql", "mariadb"):
+        from trackline.store.sql.registry import SqlRegistryStore
+        from trackline.store.sql.tracking import SqlTrackingStore
+
+        tracking = get_tracking_store(uri)
+        if isinstance(tracking, SqlTrackingStore):
+            return SqlRegistryStore(
+                tracking.db_uri, tracking.default_artifact_root, database=tracking.db
+            )
+    raise InvalidParameterValue(
+        f"Unsupported registry URI {uri!r}. Use a folder path, sqlite:///file.db, "
+        "postgresql://..., mysql://... or http(s)://host:port"
+    )
+
+
 def _reset_cache() -> None:
     """Close and forget every store (tests use it between cases)."""
     with _lock:
+        for registry in _registry_stores.values():
+            close = getattr(registry, "close", None)
+            if callable(close):
+                close()
+        _registry_stores.clear()
         for store in _stores.values():
             store.close()
         _stores.clear()

@@ -36,6 +36,7 @@ from trackline.entities import (
 from trackline.exceptions import InvalidParameterValue
 from trackline.tracking import async_logging
 from trackline.tracking.async_logging import RunOperations
+from trackline.tracking.registry_client import RegistryClientMixin
 from trackline.validation import validate_metric, validate_param, validate_tag
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ def _id_list(experiment_ids: str | int | Iterable[str | int] | None) -> list[str
     return [str(e) for e in experiment_ids]
 
 
-class TracklineClient:
-    """A client of one tracking store: experiments, runs, metrics, params, tags, artifacts.
+class TracklineClient(RegistryClientMixin):
+    """A client of one tracking store: experiments, runs, metrics, params, tags, artifacts,
+    and of one registry store (registered models and their versions, see
+    :class:`~trackline.tracking.registry_client.RegistryClientMixin`).
 
     ``tracking_uri`` defaults to the process's current tracking URI
     (:func:`trackline.get_tracking_uri`); the store is opened on first use.

@@ -35,6 +35,7 @@ from starlette.routing import Route
 from trackline.exceptions import InvalidParameterValue
 from trackline.server.errors import error_response
 from trackline.server.wire import Message, Params, decode_json, dumps, parse_message, query_to_raw
+from trackline.store.registry_store import RegistryStore
 from trackline.store.tracking_store import TrackingStore
 
 __all__ = [
@@ -58,11 +59,13 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ServerContext:
-    """What handlers work with: the tracking store and the server's default artifact root
-    (a URI; client-supplied artifact locations must lie inside it)."""
+    """What handlers work with: the tracking store, the server's default artifact root
+    (a URI; client-supplied artifact locations must lie inside it) and the model registry
+    store (None for a server without one: its routes then answer NOT_IMPLEMENTED)."""
 
     store: TrackingStore
     artifact_root: str
+    registry: RegistryStore | None = None
 
 
 Handler = Callable[[ServerContext, Params], Mapping[str, Any]]
@@ -206,7 +209,25 @@ def build_routes(endpoints: Iterable[Endpoint], context: ServerContext) -> list[
 
 def all_endpoints() -> list[Endpoint]:
     """Every JSON endpoint of this slice of the server."""
-    from trackline.server.routes import experiments, health, logged_models, metrics, runs
+    from trackline.server.routes import (
+        experiments,
+        health,
+        logged_models,
+        metrics,
+        model_versions,
+        registered_models,
+        registry_events,
+        runs,
+    )
 
-    modules = (experiments, runs, metrics, logged_models, health)
+    modules = (
+        experiments,
+        runs,
+        metrics,
+        logged_models,
+        registered_models,
+        model_versions,
+        registry_events,
+        health,
+    )
     return [endpoint for module in modules for endpoint in module.ENDPOINTS]

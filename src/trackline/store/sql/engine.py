@@ -76,7 +76,11 @@ class Database:
         if self.dialect == "sqlite" and not self._in_memory:
             self.read_engine = self._make_engine(immediate=False)
         if create:
-            ensure_schema(self)
+            try:
+                ensure_schema(self)
+            except BaseException:
+                self.close()  # a database we refuse keeps no connection open
+                raise
 
     @property
     def _in_memory(self) -> bool:

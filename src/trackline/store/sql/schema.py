@@ -6,7 +6,8 @@ and importers find what they expect. The tables here are the *head* of the migra
 database gives exactly these tables, columns and indexes.
 
 Indexes serve the searches: runs of an experiment by start time, metric history of a key
-ordered by time, runs ordered or filtered by a latest metric, params and tags by key.
+ordered by time, runs ordered or filtered by a latest metric, params and tags by key; the
+registry's latest version per stage, versions by run, and the audit trail of one model.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -30,6 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 
 
+def long_text() -> Text:
+    """A text column for values up to MLflow's registry limit of 100,000 characters (MySQL's
+    plain TEXT holds only 65,535 bytes)."""
+    return Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
 def key_string(length: int = 250) -> String:
     """A key or name column: compared byte for byte on every backend (MySQL's default
     collation would make ``alpha`` and ``Alpha`` the same param)."""
@@ -39,7 +47,7 @@ def key_string(length: int = 250) -> String:
 
 
 #: The alembic revision these tables correspond to; the store refuses older databases.
-SCHEMA_REVISION = "0002_logged_models"
+SCHEMA_REVISION = "0003_registry"
 
 metadata = MetaData(
     naming_convention={
@@ -313,4 +321,120 @@ request_keys = Table(
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
     Column("created_time", BigInteger, nullable=False),
     Index(None, "created_time"),
+)
+
+
+# -- model registry -----------------------------------------------------------------------
+
+#: The stage of a deleted version: the row stays, so its number is never reused.
+DELETED_STAGE = "Deleted_Internal"
+
+# ``id`` is stable across renames: versions, tags, aliases and the audit trail refer to it.
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", key_string(256), nullable=False),
+    Column("description", long_text()),
+    Column("user_id", String(256)),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    UniqueConstraint("name"),
+    Index(None, "last_updated_time"),
+)
+
+
+def _registered_model_fk() -> ForeignKey:
+    return ForeignKey("registered_models.id", ondelete="CASCADE")
+
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("registered_model_id", Integer, _registered_model_fk(), nullable=False),
+    Column("key", key_string(), nullable=False),
+    Column("value", long_text(), nullable=False),
+    PrimaryKeyConstraint("registered_model_id", "key"),
+)
+
+# A deleted version keeps its row with ``current_stage = 'Deleted_Internal'`` and its
+# source, run and description redacted, so that ``max(version) + 1`` never reuses it.
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("registered_model_id", Integer, _registered_model_fk(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", long_text()),
+    Column("user_id", String(256)),
+    Column("current_stage", String(20), nullable=False, server_default="None"),
+    Column("source", Text),
+    Column("storage_location", Text),
+    Column("run_id", key_string(256)),
+    Column("model_id", String(64)),
+    Column("run_link", Text),
+    Column("status", String(20), nullable=False, server_default="READY"),
+    Column("status_message", String(500)),
+    PrimaryKeyConstraint("registered_model_id", "version"),
+    # The latest version per stage: max(version) within (model, stage).
+    Index(None, "registered_model_id", "current_stage", "version"),
+    Index(None, "run_id"),
+    Index(None, "last_updated_time"),
+)
+
+
+def _model_version_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["registered_model_id", "version"],
+        ["model_versions.registered_model_id", "model_versions.version"],
+        ondelete="CASCADE",
+    )
+
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("registered_model_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("key", key_string(), nullable=False),
+    Column("value", long_text(), nullable=False),
+    PrimaryKeyConstraint("registered_model_id", "version", "key"),
+    _model_version_fk(),
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("registered_model_id", Integer, nullable=False),
+    Column("alias", key_string(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("registered_model_id", "alias"),
+    _model_version_fk(),
+    Index(None, "registered_model_id", "version"),
+)
+
+# The audit trail: one row per change, never updated or deleted. ``registered_model_id`` is
+# not a foreign key (the trail outlives the model); ``name`` is the model's name when the
+# change happened.
+registry_events = Table(
+    "registry_events",
+    metadata,
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("user_id", String(256)),
+    Column("action", String(64), nullable=False),
+    Column("registered_model_id", Integer, nullable=False),
+    Column("name", key_string(256), nullable=False),
+    Column("version", Integer),
+    Column("key", key_string(256)),
+    Column("old_value", long_text()),
+    Column("new_value", long_text()),
+    Index(None, "registered_model_id", "event_id"),
+    Index(None, "name", "event_id"),
 )
