@@ -97,3 +97,50 @@ def db_uri(request: pytest.FixtureRequest) -> str:
     """A fresh database URI on each backend in turn."""
     uri: str = request.getfixturevalue(f"{request.param}_uri")
     return uri
+
+
+# -- S3: moto in server mode on a loopback port (tests/s3.py) -------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of a moto S3 server for the whole session (skipped if moto cannot
+    start)."""
+    from tests.s3 import start_moto, stop_moto
+
+    try:
+        server = start_moto(tmp_path_factory.mktemp("moto"))
+    except RuntimeError as exc:
+        unreachable("The moto S3 server", exc)
+    try:
+        yield server.endpoint
+    finally:
+        stop_moto(server)
+
+
+@pytest.fixture
+def s3_env(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The environment of a client of the moto server (MLFLOW_S3_ENDPOINT_URL, fake AWS
+    credentials, no AWS config files); its endpoint."""
+    from tests.s3 import s3_environment
+
+    for name, value in s3_environment(moto_endpoint, tmp_path).items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    return moto_endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_env: str) -> Iterator[str]:
+    """A new, empty bucket on the moto server (deleted afterwards); its name."""
+    from tests.s3 import new_bucket_name, remove_bucket, s3_client
+
+    client = s3_client(s3_env)
+    name = new_bucket_name()
+    client.create_bucket(Bucket=name)
+    try:
+        yield name
+    finally:
+        remove_bucket(client, name)

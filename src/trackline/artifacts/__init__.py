@@ -8,9 +8,11 @@ scheme                         repository
 ``http:``, ``https:``          (a tracking server's proxied artifacts; open them
                                through ``TracklineClient``, which supplies the
                                tracking URI and the server's HTTP session)
+``s3:``                        :class:`~trackline.artifacts.s3.S3ArtifactRepository`
+                               (needs the ``s3`` extra: boto3)
 =============================  ===================================================
 
-More schemes (``s3``) plug in with
+More schemes plug in with
 :func:`register_artifact_repository`, either a class or a ``"module:Class"`` string imported
 on first use so that optional dependencies stay optional.
 """
@@ -40,6 +42,7 @@ _REPOSITORIES: dict[str, str | RepositoryFactory] = {
     "mlflow-artifacts": "trackline.artifacts.http:HttpArtifactRepository",
     "http": "trackline.artifacts.http:HttpArtifactRepository",
     "https": "trackline.artifacts.http:HttpArtifactRepository",
+    "s3": "trackline.artifacts.s3:S3ArtifactRepository",
 }
 
 

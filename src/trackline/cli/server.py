@@ -82,6 +82,10 @@ def _serve(
         )
     except MlflowException as exc:
         raise click.ClickException(exc.message) from None
+    for problem in app.state.artifacts.problems():  # e.g. a bucket that does not exist yet
+        click.echo(
+            f"Warning: {problem} (serving anyway: artifact requests fail until then)", err=True
+        )
     click.echo(f"trackline server listening on {_url(host, port)} (Ctrl+C to stop)")
     options = {
         "host": host,
@@ -166,7 +170,8 @@ _port_option = click.option(
 )  # fmt: skip
 @click.option(
     "--artifacts-destination", metavar="URI", default="./mlartifacts", show_default=True,
-    help="The folder where the server keeps the artifacts it serves. Without "
+    help="Where the server keeps the artifacts it serves: a folder or s3://bucket/prefix "
+    "(endpoint: MLFLOW_S3_ENDPOINT_URL; credentials: AWS_*). Without "
     "--default-artifact-root, new experiments store their artifacts there, as "
     "mlflow-artifacts:/<experiment id>.",
 )  # fmt: skip

@@ -38,7 +38,7 @@ from trackline.server.routes.artifacts import (
     PROXIED_ARTIFACT_ROOT,
     ArtifactService,
     artifact_routes,
-    local_destination,
+    open_destination,
 )
 from trackline.server.routes.health import ROUTES as HEALTH_ROUTES
 from trackline.server.security import SecurityMiddleware, SecurityPolicy
@@ -144,7 +144,8 @@ def create_app(
     database (its store shares the tracking store's connections); pass ``registry`` to serve
     another registry store (closing it is then the caller's).
 
-    With ``serve_artifacts`` and an ``artifacts_destination`` (a local folder) the server
+    With ``serve_artifacts`` and an ``artifacts_destination`` (a local folder or
+    ``s3://bucket/prefix``) the server
     proxies artifacts: ``mlflow-artifacts:/<p>`` names ``<destination>/<p>`` and, unless a
     ``default_artifact_root`` is given, new experiments get ``mlflow-artifacts:/<id>``
     (``trackline server`` passes ``./mlartifacts``, as ``mlflow server`` does). Otherwise
@@ -156,7 +157,7 @@ def create_app(
     """
     destination = None
     if serve_artifacts and artifacts_destination is not None:
-        destination = local_destination(artifacts_destination)
+        destination = open_destination(artifacts_destination)
         if default_artifact_root is None and store is None:
             default_artifact_root = PROXIED_ARTIFACT_ROOT
     if default_artifact_root is None and store is not None:
@@ -196,6 +197,7 @@ def create_app(
         middleware=[Middleware(SecurityMiddleware, policy=policy)],
     )
     app.state.context = context
+    app.state.artifacts = artifacts
     return app
 
 

@@ -493,6 +493,6 @@ def test_cli_server_proxies_into_mlartifacts_by_default(
     for client in _clients(app):
         _put(client, f"{ARTIFACTS}/e/a.txt", b"x")
     assert (tmp_path / "mlartifacts" / "e" / "a.txt").read_bytes() == b"x"
-    result = CliRunner().invoke(main, ["server", "--artifacts-destination", "s3://b/x"])
+    result = CliRunner().invoke(main, ["server", "--artifacts-destination", "gs://b/x"])
     assert result.exit_code == 1
-    assert "must be a local folder" in result.output
+    assert "must be a local folder (a path or file: URI) or an s3:// URI" in result.output

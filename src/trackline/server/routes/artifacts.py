@@ -16,26 +16,27 @@ route                                                  what it does
 The ``mlflow-artifacts`` routes also live under ``/ajax-api/2.0``; ``artifacts/list`` under
 both prefixes like every JSON call. ``mlflow-artifacts:/<p>`` URIs name ``<destination>/<p>``.
 
+The destination is a local folder or an S3 prefix
+(:mod:`trackline.server.destination`): uploads stream into it and appear whole or not at all,
+downloads stream out of it as attachments with ``X-Content-Type-Options: nosniff`` and
+``Content-Security-Policy: sandbox``. A destination that cannot be reached (a missing bucket,
+an endpoint down) makes its requests answer 503 with a message, until it is back.
+
 Safety: every path goes through :func:`~trackline.artifacts.paths.check_artifact_path` after
-the server's one URL decoding (it decodes further itself) and then must resolve, symlinks
-followed, inside its root, for reading, writing and deleting alike. The ``mlflow-artifacts``
-file routes take no query string. A run's artifact root is only served when it is a
-``mlflow-artifacts:`` URI or lies inside one of the server's artifact roots. Uploads stream
-into a temporary file beside their destination, are synced and renamed into place (a reader
-never sees half a file); downloads stream from disk as attachments with
-``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: sandbox``. A server that
-does not serve artifacts (``--no-serve-artifacts``) answers the ``mlflow-artifacts`` routes
-with 503.
+the server's one URL decoding (it decodes further itself); in a local folder it must then
+resolve, symlinks followed, inside its root, for reading, writing and deleting alike. The
+``mlflow-artifacts`` file routes take no query string. A run's artifact root is only served
+when it is a ``mlflow-artifacts:`` URI or lies inside one of the server's artifact roots
+(``s3://`` roots included). A server that does not serve artifacts
+(``--no-serve-artifacts``) answers the ``mlflow-artifacts`` routes with 503.
 """
 
 from __future__ import annotations
 
-import mimetypes
-import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,11 +44,10 @@ from urllib.parse import urlsplit
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from trackline.artifacts import get_artifact_repository
-from trackline.artifacts.local import LocalArtifactRepository, local_path_of
 from trackline.artifacts.paths import check_artifact_path
 from trackline.artifacts.repository import ArtifactRepository
 from trackline.entities import FileInfo
@@ -56,6 +56,14 @@ from trackline.exceptions import (
     InvalidParameterValue,
     MlflowException,
     ResourceDoesNotExist,
+)
+from trackline.server.destination import (
+    ArtifactDestination,
+    content_type,
+    destination_of,
+    local_destination,
+    local_file_response,
+    open_destination,
 )
 from trackline.server.errors import error_response
 from trackline.server.routes import Endpoint, ServerContext, build_routes, response_message
@@ -69,6 +77,7 @@ __all__ = [
     "artifact_routes",
     "content_type",
     "local_destination",
+    "open_destination",
 ]
 
 #: The default artifact root of a server that proxies artifacts.
@@ -76,86 +85,7 @@ PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:/"
 #: Where the proxied-artifact routes live.
 ARTIFACTS_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 
-_WRITE_CHUNK = 1024 * 1024
 _JSON = "application/json"
-#: File names (or extensions) served as text/plain: MLflow's text artifacts.
-_TEXT = frozenset(
-    ("txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop", "hocon",
-     "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv", "md", "rst",
-     "mlmodel", "mlproject")
-)  # fmt: skip
-
-
-def content_type(name: str) -> str:
-    """The ``Content-Type`` of a downloaded artifact, from its name: ``text/plain`` for text
-    files (``MLmodel``, ``.yaml``, ``.json``...), else the guessed type, else
-    ``application/octet-stream``."""
-    extension = name.rpartition(".")[2] if "." in name else name
-    if extension.lower() in _TEXT:
-        return "text/plain"
-    guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"
-
-
-def local_destination(uri: str) -> Path:
-    """The absolute local folder named by ``--artifacts-destination`` (a path or ``file:``
-    URI). Other stores cannot be proxied yet."""
-    scheme = urlsplit(uri).scheme.lower()
-    if len(scheme) > 1 and scheme != "file":
-        raise InvalidParameterValue(
-            f"The artifacts destination must be a local folder (a path or file: URI); "
-            f"{uri!r} is not supported yet."
-        )
-    return Path(os.path.realpath(local_path_of(uri)))
-
-
-class _Folder:
-    """A local root folder: paths below it, checked to resolve inside it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.repository = LocalArtifactRepository(root.as_uri())
-
-    def inside(self, rel: str) -> Path:
-        """The real path of ``root/rel``; refused if it resolves (symlinks followed) outside."""
-        real_root = os.path.realpath(self.root)
-        real = os.path.realpath(self.root / rel if rel else self.root)
-        if real != real_root and not real.startswith(real_root + os.sep):
-            raise InvalidParameterValue(f"Artifact path {rel!r} resolves outside its root")
-        return Path(real)
-
-    def existing_file(self, rel: str) -> Path:
-        """The real path of the file ``rel``; RESOURCE_DOES_NOT_EXIST when it is not one."""
-        path = self.inside(rel)
-        if not path.is_file():
-            raise ResourceDoesNotExist(f"No artifact file at '{rel}'")
-        return path
-
-    def prepare_write(self, rel: str) -> Path:
-        """Make the folders of the file ``rel`` and return where it goes (checked)."""
-        target = self.root / rel
-        self.inside(rel)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise InvalidParameterValue(
-                f"Cannot write '{rel}': a part of its folder is a file"
-            ) from None
-        self.inside(rel)  # again: a component may have been replaced by a symlink meanwhile
-        if target.is_dir():
-            raise InvalidParameterValue(f"Cannot write '{rel}': it is a folder")
-        return target
-
-
-def _file_response(path: Path, name: str, background: BackgroundTask | None = None) -> Response:
-    return FileResponse(
-        path,
-        media_type=content_type(name),
-        filename=name,
-        content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-        background=background,
-    )
 
 
 def _json_response(data: dict[str, Any]) -> Response:
@@ -185,30 +115,25 @@ def _file_json(info: FileInfo, path: str) -> dict[str, Any]:
 class ArtifactService:
     """What the artifact routes serve.
 
-    ``destination`` is the local folder behind ``mlflow-artifacts:`` URIs; None means the
-    server does not proxy artifacts (its ``mlflow-artifacts`` routes answer 503).
-    ``read_roots`` are the artifact roots (URIs) whose runs ``artifacts/list`` and
-    ``get-artifact`` may read, besides ``mlflow-artifacts:``.
+    ``destination`` is the store behind ``mlflow-artifacts:`` URIs (a local folder or an S3
+    prefix); None means the server does not proxy artifacts (its ``mlflow-artifacts``
+    routes answer 503). ``read_roots`` are the artifact roots (URIs) whose runs
+    ``artifacts/list`` and ``get-artifact`` may read, besides ``mlflow-artifacts:``.
     """
 
     context: ServerContext
-    destination: Path | None
+    destination: ArtifactDestination | None
     read_roots: tuple[str, ...]
-    _folder: _Folder | None = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        folder = _Folder(self.destination) if self.destination is not None else None
-        object.__setattr__(self, "_folder", folder)
-
-    def proxied(self) -> _Folder:
-        """The destination folder; TEMPORARILY_UNAVAILABLE (503) when not serving."""
-        if self._folder is None:
+    def proxied(self) -> ArtifactDestination:
+        """The destination; TEMPORARILY_UNAVAILABLE (503) when not serving."""
+        if self.destination is None:
             raise MlflowException(
                 "This server does not serve artifacts (it was started with "
                 "--no-serve-artifacts): the mlflow-artifacts routes are disabled.",
                 error_code=TEMPORARILY_UNAVAILABLE,
             )
-        return self._folder
+        return self.destination
 
     def repository(self, uri: str) -> ArtifactRepository:
         """The repository of a run's artifact root, if this server may read it."""
@@ -216,9 +141,7 @@ class ArtifactService:
         if parts.scheme.lower() == "mlflow-artifacts":
             if parts.netloc or parts.query or parts.fragment:
                 raise InvalidParameterValue(f"Not an artifact URI of this server: {uri!r}")
-            folder = self.proxied()
-            rel = _checked(parts.path.removeprefix("/"))
-            return LocalArtifactRepository(folder.inside(rel).as_uri())
+            return self.proxied().repository(_checked(parts.path.removeprefix("/")))
         for root in self.read_roots:
             try:
                 location = check_artifact_location(uri, root)
@@ -236,6 +159,34 @@ class ArtifactService:
         if not uri:
             raise ResourceDoesNotExist(f"Run '{run_id}' has no artifact location")
         return uri, self.repository(uri)
+
+    def problems(self) -> list[str]:
+        """What keeps the artifact stores from working right now (a missing bucket, an
+        endpoint down...), one message each: the destination and the ``s3://`` roots.
+        Blocking; for a warning at start-up (requests meet the same errors as 503s)."""
+        checks: list[tuple[str, Callable[[], None]]] = []
+        if self.destination is not None:
+            checks.append((self.destination.uri, self.destination.check))
+        for root in self.read_roots:
+            if urlsplit(root).scheme.lower() == "s3":
+                checks.append((root, _s3_check(root)))
+        found = []
+        for uri, check in dict(checks).items():
+            try:
+                check()
+            except MlflowException as exc:
+                found.append(f"{uri}: {exc.message}")
+        return found
+
+
+def _s3_check(root: str) -> Callable[[], None]:
+    def check() -> None:
+        repository = get_artifact_repository(root)
+        destination = destination_of(repository)
+        if destination is not None:
+            destination.check()
+
+    return check
 
 
 _Handler = Callable[[Request], Awaitable[Response]]
@@ -292,54 +243,26 @@ def _query(request: Request, message: Message) -> Params:
     return parse_message(message, query_to_raw(message, request.query_params.multi_items()))
 
 
-async def _write_body(request: Request, target: Path) -> None:
-    """Stream the request body into a temporary file beside ``target``, then rename it."""
-    fd, tmp = await run_in_threadpool(
-        tempfile.mkstemp, dir=target.parent, prefix=".tmp-", suffix=".part"
-    )
-    try:
-        with os.fdopen(fd, "wb") as out:
-            buffer = bytearray()
-            async for chunk in request.stream():
-                buffer += chunk
-                if len(buffer) >= _WRITE_CHUNK:
-                    await run_in_threadpool(out.write, buffer)
-                    buffer = bytearray()
-            await run_in_threadpool(_finish, out, buffer)
-        await run_in_threadpool(os.replace, tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _finish(out: Any, tail: bytearray) -> None:
-    out.write(tail)
-    out.flush()
-    os.fsync(out.fileno())
-
-
 def _proxied_routes(service: ArtifactService) -> list[BaseRoute]:
     @_guarded
     async def artifact_file(request: Request) -> Response:
         """Download (GET), upload (PUT: the body is the file) or delete (DELETE) an artifact."""
-        folder = service.proxied()
+        destination = service.proxied()
         rel = _file_rel(request)
         if request.method == "PUT":
-            target = await run_in_threadpool(folder.prepare_write, rel)
-            await _write_body(request, target)
+            await destination.write(rel, request.stream())
             return _json_response({})
         if request.method == "DELETE":
-            await run_in_threadpool(folder.repository.delete_artifacts, rel)
+            await run_in_threadpool(destination.delete, rel)
             return _json_response({})
-        path = await run_in_threadpool(folder.existing_file, rel)
-        return _file_response(path, rel.rpartition("/")[2])
+        return await run_in_threadpool(destination.file_response, rel)
 
     @_guarded
     async def list_artifacts(request: Request) -> Response:
         """The direct children of a folder: names, kinds and sizes (``{}`` for a file)."""
-        folder = service.proxied()
+        destination = service.proxied()
         rel = _checked(_query(request, _LIST_REQUEST).opt_string("path"))
-        infos = await run_in_threadpool(folder.repository.list_artifacts, rel or None)
+        infos = await run_in_threadpool(destination.list, rel)
         files = [_file_json(info, info.path.rpartition("/")[2]) for info in infos]
         return _json_response({"files": files} if files else {})
 
@@ -357,9 +280,9 @@ def _proxied_routes(service: ArtifactService) -> list[BaseRoute]:
 def _run_file(service: ArtifactService, run_id: str, rel: str) -> Response:
     """The response serving one file of a run (blocking: call in a worker thread)."""
     _, repo = service.run_repository(run_id)
-    name = rel.rpartition("/")[2]
-    if isinstance(repo, LocalArtifactRepository):
-        return _file_response(_Folder(repo.root).existing_file(rel), name)
+    destination = destination_of(repo)
+    if destination is not None:  # a local folder or S3: streamed from there
+        return destination.file_response(rel)
     scratch = tempfile.mkdtemp(prefix="trackline-get-artifact-")
     try:
         local = Path(repo.download_artifacts(rel, scratch))
@@ -368,7 +291,8 @@ def _run_file(service: ArtifactService, run_id: str, rel: str) -> Response:
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return _file_response(local, name, BackgroundTask(shutil.rmtree, scratch, True))
+    name = rel.rpartition("/")[2]
+    return local_file_response(local, name, BackgroundTask(shutil.rmtree, scratch, True))
 
 
 def _run_routes(service: ArtifactService) -> list[BaseRoute]:
