@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 from trackline.exceptions import InvalidParameterValue
@@ -104,6 +105,9 @@ def default_artifact_root(uri: str) -> str:
     return path_to_uri(DEFAULT_FOLDER)
 
 
+S = TypeVar("S")
+
+
 def register_tracking_store(scheme: str, builder: StoreBuilder) -> None:
     """Serve tracking URIs of ``scheme`` with ``builder(uri)``."""
     _builders[scheme] = builder
@@ -111,16 +115,19 @@ def register_tracking_store(scheme: str, builder: StoreBuilder) -> None:
 
 def get_tracking_store(uri: str | None) -> TrackingStore:
     """The store for a tracking URI, built on first use and then shared in the process."""
-    uri = resolve_tracking_uri(uri)
-    store = _stores.get(uri)
-    if store is not None:
-        return store
+    return _cached(_stores, resolve_tracking_uri(uri), _build)
+
+
+def _cached(cache: dict[str, S], uri: str, build: Callable[[str], S]) -> S:
+    """``cache[uri]``, built by ``build(uri)`` the first time (once, whatever the threads)."""
+    found = cache.get(uri)
+    if found is not None:
+        return found
     with _lock:
-        store = _stores.get(uri)
-        if store is None:
-            store = _build(uri)
-            _stores[uri] = store
-    return store
+        found = cache.get(uri)
+        if found is None:
+            found = cache[uri] = build(uri)
+    return found
 
 
 def _build(uri: str) -> TrackingStore:
@@ -160,16 +167,7 @@ def register_registry_store(scheme: str, builder: RegistryStoreBuilder) -> None:
 def get_registry_store(uri: str | None) -> RegistryStore:
     """The registry store for a registry URI, built on first use and then shared in the
     process. SQL registries share the tracking store's database of the same URI."""
-    uri = resolve_tracking_uri(uri)
-    store = _registry_stores.get(uri)
-    if store is not None:
-        return store
-    with _lock:
-        store = _registry_stores.get(uri)
-        if store is None:
-            store = _build_registry(uri)
-            _registry_stores[uri] = store
-    return store
+    return _cached(_registry_stores, resolve_tracking_uri(uri), _build_registry)
 
 
 def _build_registry(uri: str) -> RegistryStore:
