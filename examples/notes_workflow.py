@@ -5,12 +5,15 @@ Runs with ``import trackline as mlflow`` into the default store (``./mlruns``) u
 
 1. a manual Lasso run: a tag, params, a metric and the pickled model as an artifact;
 2. a hyperopt sweep whose objective opens one run per trial and trains XGBoost;
-3. the client's search for the best runs, as in the notes' registry chapter.
+3. the client's search for the best runs, as in the notes' registry chapter;
+4. then it serves the web UI on what it tracked (``trackline ui``, http://127.0.0.1:5000)
+   until Ctrl+C; ``--no-serve`` (or ``TRACKLINE_DEMO_NO_SERVE=1``) skips that.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -36,6 +39,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracking-uri", default=None, help="default: the folder ./mlruns")
     parser.add_argument("--trials", type=int, default=10, help="hyperopt evaluations")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="do not serve the web UI at the end"
+    )
+    parser.add_argument("--port", type=int, default=5000, help="the web UI's port")
     args = parser.parse_args()
 
     if args.tracking_uri:
@@ -110,7 +117,16 @@ def main() -> None:
     for run in runs:
         print(f"  run id: {run.info.run_id}, rmse: {run.data.metrics['rmse']:.4f}")
     print(f"\nTracked into {mlflow.get_tracking_uri()} (experiment {experiment.name!r}).")
-    print("Look at it with: trackline.search_runs() in Python, or the files under ./mlruns.")
+    if args.no_serve or os.environ.get("TRACKLINE_DEMO_NO_SERVE") == "1":
+        print(f"Look at it with: trackline ui --backend-store-uri {mlflow.get_tracking_uri()}")
+        return
+    # 4. The web UI on the demo's store (what `trackline ui` does), until Ctrl+C.
+    from trackline.cli import main as trackline_cli
+
+    print("Serving the web UI on it:")
+    trackline_cli(
+        ["ui", "--backend-store-uri", mlflow.get_tracking_uri(), "--port", str(args.port)]
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"models", "tracking"} | STORAGE,
     **{flavor: FLAVORS | {"models", "tracking", "autolog"} | STORAGE for flavor in FLAVORS},
     "autolog": {"autolog", "models", "tracking"} | FLAVORS | STORAGE,
-    "server": {"server"} | STORAGE,
+    # server/app.py mounts the web UI (one hook; see test_only_the_app_mounts_the_ui)
+    "server": {"server", "ui"} | STORAGE,
     "ui": {"ui", "server"} | STORAGE,
     "cli": {"cli", "server", "ui", "tracking", "models"} | STORAGE,
     "__init__": {"tracking", "models", "autolog", "client"} | FLAVORS | STORAGE,
@@ -105,3 +106,12 @@ def test_server_and_ui_never_use_the_fluent_api() -> None:
         and any(m.startswith("trackline.tracking") or m == "trackline" for _, m in _imports(path))
     ]
     assert offenders == []
+
+
+def test_only_the_app_mounts_the_ui() -> None:
+    importers = [
+        str(path.relative_to(SRC))
+        for path in SOURCES
+        if _layer(path) == "server" and any(_target(m) == "ui" for _, m in _imports(path))
+    ]
+    assert importers in ([], ["server/app.py"])

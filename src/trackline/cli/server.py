@@ -1,4 +1,5 @@
-"""``trackline server`` and ``trackline ui``: run the tracking server under uvicorn.
+"""``trackline server`` and ``trackline ui``: run the tracking server and its web UI under
+uvicorn (the UI's pages at ``/``, see :mod:`trackline.ui`).
 
 ``server`` is the team deployment (``--workers`` processes, any backend store); ``ui`` is the
 same server with one person's defaults: the store ``./mlruns``, ``127.0.0.1:5000``, one
@@ -33,6 +34,18 @@ def _require_server_extra() -> None:
             ) from None
 
 
+def _ui_problem() -> str | None:
+    """Why the web UI cannot be served (a package missing), or None."""
+    from trackline.exceptions import MissingDependency
+
+    for package in ("jinja2", "plotly"):
+        try:
+            __import__(package)
+        except ImportError:
+            return MissingDependency(package, "server", "the web UI").message
+    return None
+
+
 def _url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
@@ -48,8 +61,12 @@ def _serve(
     artifacts_destination: str | None = None,
     allowed_hosts: str | None = None,
     cors_allowed_origins: str | None = None,
+    command: str = "server",
 ) -> None:
     _require_server_extra()
+    ui_problem = _ui_problem()
+    if ui_problem and command == "ui":
+        raise click.ClickException(ui_problem)
     # Through the environment, so that every worker process applies the same policy.
     hosts = [h for h in (allowed_hosts or "").split(",") if h.strip()]
     if host not in ("0.0.0.0", "::"):
@@ -86,7 +103,12 @@ def _serve(
         click.echo(
             f"Warning: {problem} (serving anyway: artifact requests fail until then)", err=True
         )
-    click.echo(f"trackline server listening on {_url(host, port)} (Ctrl+C to stop)")
+    url = _url(host, port)
+    if ui_problem:
+        click.echo(f"Warning: no web UI: {ui_problem}", err=True)
+    click.echo(f"trackline {command} listening on {url} (Ctrl+C to stop)")
+    if not ui_problem:
+        click.echo(f"Web UI: {url}/")
     options = {
         "host": host,
         "port": port,
@@ -188,7 +210,7 @@ def server(
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
 ) -> None:
-    """Run the tracking server (MLflow's REST API) for a team."""
+    """Run the tracking server (MLflow's REST API and the web UI) for a team."""
     _serve(
         backend_store_uri,
         default_artifact_root,
@@ -217,7 +239,7 @@ def ui(
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
 ) -> None:
-    """Run the tracking server on this machine for one person."""
+    """Run the tracking server and its web UI on this machine for one person."""
     _serve(
         backend_store_uri,
         default_artifact_root,
@@ -226,4 +248,5 @@ def ui(
         1,
         allowed_hosts=allowed_hosts,
         cors_allowed_origins=cors_allowed_origins,
+        command="ui",
     )

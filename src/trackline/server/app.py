@@ -52,6 +52,7 @@ from trackline.store.uri import (
     local_path,
     resolve_tracking_uri,
 )
+from trackline.ui import ui_routes
 
 __all__ = [
     "ENV_ARTIFACTS_DESTINATION",
@@ -188,6 +189,7 @@ def create_app(
         *artifact_routes(artifacts),
         *HEALTH_ROUTES,
         Route("/openapi.json", _openapi, methods=["GET"]),
+        *ui_routes(artifacts),  # the web UI (trackline.ui): pages at /, JSON twins at /ui-api
     ]
     policy = SecurityPolicy.build(allowed_hosts, cors_allowed_origins)
     app = Starlette(
