@@ -1,11 +1,10 @@
 """Logged models in the SQL store on every backend: create, read, finalize, tag, delete,
-search, run outputs, model metrics from log_batch, and idempotent run creation."""
+search, run outputs and model metrics from log_batch (idempotent creation: test_request_keys)."""
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,8 @@ from trackline.entities import (
     RunTag,
 )
 from trackline.exceptions import InvalidParameterValue, ResourceDoesNotExist
-from trackline.store.sql import request_keys
 from trackline.store.sql.engine import Database, upgrade
 from trackline.store.sql.schema import SCHEMA_REVISION, experiments, logged_model_metrics
-from trackline.store.sql.schema import request_keys as request_keys_table
-from trackline.store.sql.schema import runs as runs_table
 from trackline.store.sql.tracking import SqlTrackingStore
 
 
@@ -482,90 +478,6 @@ def test_search_spans_experiments(store: SqlTrackingStore) -> None:
     store.create_logged_model("0", name="a")
     store.create_logged_model(other, name="b")
     assert sorted(_names(store.search_logged_models(["0", other]))) == ["a", "b"]
-
-
-# -- idempotent run creation ---------------------------------------------------------------
-
-
-def test_a_repeated_request_key_returns_the_first_run(store: SqlTrackingStore) -> None:
-    first = store.create_run("0", "u", 1, [RunTag("t", "1")], "r", request_key="key-1")
-    again = store.create_run("0", "u", 1, [RunTag("t", "1")], "r", request_key="key-1")
-    assert again.info.run_id == first.info.run_id
-    assert again.data.tags["t"] == "1"
-    other = store.create_run("0", "u", 1, [], "r", request_key="key-2")
-    assert other.info.run_id != first.info.run_id
-    assert store.create_run("0", "u", 1, [], "r").info.run_id not in (
-        first.info.run_id, other.info.run_id
-    )  # fmt: skip
-    assert _count(store, runs_table) == 3
-    assert _count(store, request_keys_table) == 2
-
-
-def test_a_request_key_of_another_experiment_is_refused(store: SqlTrackingStore) -> None:
-    store.create_run("0", "u", 1, [], "r", request_key="key-1")
-    other = store.create_experiment("other")
-    with pytest.raises(InvalidParameterValue, match="already used"):
-        store.create_run(other, "u", 1, [], "r", request_key="key-1")
-
-
-@pytest.mark.parametrize("key", ["", "a b", "x" * 129, "caf\u00e9", "tab\tkey"])
-def test_malformed_request_keys_are_refused(store: SqlTrackingStore, key: str) -> None:
-    with pytest.raises(InvalidParameterValue, match="idempotency key"):
-        store.create_run("0", "u", 1, [], "r", request_key=key)
-    assert _count(store, runs_table) == 0
-
-
-def test_a_request_key_recorded_concurrently_returns_that_run(
-    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = store.create_run("0", "u", 1, [], "r", request_key="raced")
-    real_find = request_keys.find_run
-    calls: list[str] = []
-
-    def find_nothing_first(conn: Any, key: str) -> str | None:
-        calls.append(key)
-        # The first lookup (inside the write) runs before the other call committed.
-        return None if len(calls) == 1 else real_find(conn, key)
-
-    monkeypatch.setattr(request_keys, "find_run", find_nothing_first)
-    again = store.create_run("0", "u", 1, [], "r", request_key="raced")
-    assert again.info.run_id == first.info.run_id
-    assert len(calls) == 2
-    assert _count(store, runs_table) == 1  # the second insert was rolled back
-
-
-def test_concurrent_calls_with_one_key_make_one_run(store: SqlTrackingStore) -> None:
-    results: list[str] = []
-    errors: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            run = store.create_run("0", "u", 1, [], "r", request_key="shared")
-            results.append(run.info.run_id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=create) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(set(results)) == 1
-    assert _count(store, runs_table) == 1
-
-
-def test_expired_request_keys_are_pruned(store: SqlTrackingStore) -> None:
-    run = store.create_run("0", "u", 1, [], "r", request_key="old")
-    with store.db.write() as conn:
-        assert request_keys.prune(conn, 0) == 0
-    created = 10**12
-    with store.db.write() as conn:
-        conn.execute(request_keys_table.update().values(created_time=created))
-        assert request_keys.prune(conn, created + request_keys.KEY_LIFETIME_MS) == 0
-        assert request_keys.prune(conn, created + request_keys.KEY_LIFETIME_MS + 1) == 1
-    # The key is forgotten: the same key now makes a new run.
-    assert store.create_run("0", "u", 1, [], "r", request_key="old").info.run_id != run.info.run_id
 
 
 # -- the migration -------------------------------------------------------------------------

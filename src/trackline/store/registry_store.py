@@ -112,11 +112,19 @@ class RegistryStore(ABC):
         description: str | None = None,
         model_id: str | None = None,
         user_id: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> ModelVersion:
         """Register the next version of an existing model (status READY). Version numbers
         strictly increase per model, never reused even after deletion, also when several
         processes register at once. ``source`` is checked (docs/registry.md): it must name
-        the run's or logged model's artifacts, or lie inside a known artifact root."""
+        the run's or logged model's artifacts, or lie inside a known artifact root.
+
+        ``request_key`` makes the call idempotent: a store that sees a key again returns the
+        version the first call with that key registered instead of registering another (a
+        key used for another model is INVALID_PARAMETER_VALUE). A REST store sends one key,
+        given or generated, with every attempt of a call (``X-Trackline-Idempotency-Key``).
+        """
 
     @abstractmethod
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:

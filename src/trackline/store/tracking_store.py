@@ -220,6 +220,8 @@ class TrackingStore(ABC):
         tags: Sequence[LoggedModelTag] | None = None,
         params: Sequence[LoggedModelParameter] | None = None,
         model_type: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> LoggedModel:
         """Create a PENDING logged model in an active experiment.
 
@@ -227,6 +229,10 @@ class TrackingStore(ABC):
         ``<experiment artifact_location>/models/<model_id>/artifacts``. Without a name one
         is generated; a name must not contain ``/ : . % " '``. ``source_run_id``, when
         given, must name an existing run.
+
+        ``request_key`` makes the call idempotent, as for :meth:`create_run`: a store that
+        sees a key again returns the model the first call with that key created (a REST
+        store sends one key, given or generated, with every attempt of a call).
         """
 
     @abstractmethod

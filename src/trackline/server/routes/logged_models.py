@@ -15,6 +15,7 @@ from trackline.entities import LoggedModel, LoggedModelParameter, LoggedModelSta
 from trackline.exceptions import InvalidParameterValue
 from trackline.server import requests as rq
 from trackline.server.routes import Endpoint, ServerContext, response_message
+from trackline.server.routes.runs import IDEMPOTENCY_HEADER
 from trackline.server.wire import Field, Message, Params, metric_json
 
 __all__ = ["ENDPOINTS", "LOGGED_MODEL", "LOGGED_MODEL_STATUSES", "logged_model_json"]
@@ -175,6 +176,7 @@ def create(ctx: ServerContext, req: Params) -> dict[str, Any]:
             tags=_tag_list(req),
             params=params,
             model_type=req.opt_string("model_type") or None,
+            request_key=req.opt_string("request_key"),
         )
     )
 
@@ -245,7 +247,10 @@ _BASE = "logged-models"
 
 ENDPOINTS = [
     Endpoint(_BASE, ("POST",), CREATE, _MODEL, create,
-             "Create a PENDING logged model (its files go under its artifact_uri)."),
+             "Create a PENDING logged model (its files go under its artifact_uri). A repeat "
+             f"carrying the same {IDEMPOTENCY_HEADER} header answers with the model already "
+             "created.",
+             headers=((IDEMPOTENCY_HEADER, "request_key"),)),
     Endpoint(f"{_BASE}/search", ("POST",), SEARCH,
              response_message("SearchLoggedModelsResponse",
                               Field("models", "message", repeated=True, message=LOGGED_MODEL),

@@ -22,6 +22,7 @@ from trackline.entities import ModelVersion, ModelVersionStatus, ModelVersionTag
 from trackline.exceptions import NOT_IMPLEMENTED, MlflowException
 from trackline.server import requests as rq
 from trackline.server.routes import Endpoint, ServerContext, response_message
+from trackline.server.routes.runs import IDEMPOTENCY_HEADER
 from trackline.server.wire import Field, Message, Params
 from trackline.store.registry_store import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
@@ -203,6 +204,7 @@ def create(ctx: ServerContext, req: Params) -> dict[str, Any]:
             description=req.opt_string("description"),
             model_id=req.opt_string("model_id") or None,
             user_id=request_user(req),
+            request_key=req.opt_string("request_key"),
         )
     )
 
@@ -287,8 +289,10 @@ _BASE = "model-versions"
 ENDPOINTS = [
     Endpoint(f"{_BASE}/create", ("POST",), CREATE, _ONE, create,
              "Register the next version of a registered model (status READY). The source "
-             "must name the run's or logged model's artifacts or lie in a known artifact root.",
-             headers=USER_HEADERS),
+             "must name the run's or logged model's artifacts or lie in a known artifact root. "
+             f"A repeat carrying the same {IDEMPOTENCY_HEADER} header answers with the "
+             "version already registered.",
+             headers=(*USER_HEADERS, (IDEMPOTENCY_HEADER, "request_key"))),
     Endpoint(f"{_BASE}/get", ("GET",), ONE_VERSION, _ONE, get,
              "Get a model version with its tags and aliases."),
     Endpoint(f"{_BASE}/update", ("PATCH",), UPDATE, _ONE, update,

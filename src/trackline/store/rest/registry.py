@@ -7,16 +7,23 @@ does not route the POST) and turns the answers back into entities. The server va
 decides who made a change (from the request's authentication); the ``user_id`` arguments of
 :class:`~trackline.store.registry_store.RegistryStore` are therefore not sent.
 
-Retries (:mod:`trackline.store.rest.http`) never turn a success into an error: a create whose
-retry finds the model already there, a rename whose retry finds the old name gone, a delete
-whose retry finds nothing to delete are checked against the server and succeed. A
-``model-versions/create`` that was retried after an attempt that may have reached the server
-can register two versions (the protocol has no idempotency key for it), as with MLflow's
-client.
+Retries (:mod:`trackline.store.rest.http`) never turn a success into an error nor make a
+second copy: a create whose retry finds the model already there, a rename whose retry finds
+the old name gone, a delete whose retry finds nothing to delete are checked against the
+server and succeed. Every attempt of one ``model-versions/create`` carries the same
+``X-Trackline-Idempotency-Key``, so a trackline server answers a retry with the version the
+first attempt registered (an MLflow server ignores the header and may register two, as with
+MLflow's own client).
+
+``registered-models/create`` needs no key: the name is unique, so a retry cannot make a second
+model; its RESOURCE_ALREADY_EXISTS after an attempt that may have reached the server is
+answered with the model of that name. The same holds for experiments (see
+:class:`~trackline.store.rest.tracking.RestTrackingStore`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +52,7 @@ from trackline.store.registry_store import (
 from trackline.store.rest import codec
 from trackline.store.rest import registry_codec as rc
 from trackline.store.rest.http import HttpSession, Resolver
+from trackline.store.rest.tracking import IDEMPOTENCY_HEADER
 
 __all__ = ["EVENTS_PATH", "RestRegistryStore"]
 
@@ -104,11 +112,14 @@ class RestRegistryStore(RegistryStore):
         endpoint: str,
         body: dict[str, Any] | None = None,
         resolve: Resolver | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         if method == "GET":
             return self.session.call("GET", _API + endpoint, params=body)
         encoded = None if body is None else codec.encode(body)
-        return self.session.call(method, _API + endpoint, body=encoded, resolve=resolve)
+        return self.session.call(
+            method, _API + endpoint, body=encoded, resolve=resolve, headers=headers
+        )
 
     def _model(self, answer: dict[str, Any]) -> RegisteredModel:
         return rc.registered_model_from_json(answer.get("registered_model") or {})
@@ -228,8 +239,11 @@ class RestRegistryStore(RegistryStore):
         description: str | None = None,
         model_id: str | None = None,
         user_id: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> ModelVersion:
-        """Register the next version of an existing model."""
+        """Register the next version of an existing model. Every attempt of one call carries
+        the same idempotency key (``request_key``, or a fresh UUID)."""
         body: dict[str, Any] = {"name": name, "source": source}
         if run_id:
             body["run_id"] = run_id
@@ -241,7 +255,8 @@ class RestRegistryStore(RegistryStore):
             body["description"] = description
         if model_id:
             body["model_id"] = model_id
-        return self._version(self._call("POST", "model-versions/create", body))
+        headers = {IDEMPOTENCY_HEADER: request_key or str(uuid.uuid4())}
+        return self._version(self._call("POST", "model-versions/create", body, headers=headers))
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         """One version of a model."""

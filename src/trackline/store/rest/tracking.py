@@ -445,10 +445,14 @@ class RestTrackingStore(TrackingStore):
         tags: Sequence[LoggedModelTag] | None = None,
         params: Sequence[LoggedModelParameter] | None = None,
         model_type: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> LoggedModel:
-        """Create a PENDING logged model (``POST logged-models``)."""
+        """Create a PENDING logged model (``POST logged-models``). Every attempt of one call
+        carries the same idempotency key (``request_key``, or a fresh UUID)."""
         body = model_codec.create_body(experiment_id, name, source_run_id, tags, params, model_type)
-        answer = self._post("logged-models", body)
+        headers = {IDEMPOTENCY_HEADER: request_key or str(uuid.uuid4())}
+        answer = self._post("logged-models", body, headers=headers)
         return model_codec.logged_model_from_json(answer.get("model") or {})
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:

@@ -6,9 +6,10 @@ registry's methods share.
 registered model's row, resolves and checks the version's ``source``
 (:mod:`trackline.store.model_source`) against the run's and logged model's artifact locations
 read from the tracking tables of the same database, takes ``max(version) + 1`` (deleted
-versions included) and records the version and its audit events. The row lock (and on
-SQLite the one writer at a time) makes concurrent registrations take turns; the primary key
-``(model, version)`` and a retry cover what a lock could miss.
+versions included) and records the version, its audit events and the request's idempotency
+key (:mod:`~trackline.store.sql.request_keys`; a repeat returns the version already made).
+The row lock (and on SQLite the one writer at a time) makes concurrent registrations take
+turns; the primary key ``(model, version)`` and a retry cover what a lock could miss.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from trackline.store.model_source import ParsedSource, check_model_source, parse
 from trackline.store.registry_store import RegistryStore
 from trackline.store.sql import model_versions as version_sql
 from trackline.store.sql import registered_models as model_sql
+from trackline.store.sql import request_keys
 from trackline.store.sql.engine import Database
 from trackline.store.sql.registry_events import EventLog
-from trackline.store.sql.schema import experiments, logged_models, runs
+from trackline.store.sql.schema import DELETED_STAGE, experiments, logged_models, runs
 from trackline.validation import (
     validate_registered_model_name,
     validate_registry_tag,
@@ -141,6 +143,8 @@ class RegistryVersions(RegistryStore):
     db: Database
     dialect: str
     artifact_roots: list[str]
+    #: Registrations made once per idempotency key (set by the subclass's constructor).
+    keys: request_keys.KeyedCreates
 
     def create_model_version(
         self,
@@ -152,9 +156,15 @@ class RegistryVersions(RegistryStore):
         description: str | None = None,
         model_id: str | None = None,
         user_id: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> ModelVersion:
         """Register the next version of a model (status READY) from a checked ``source``
-        (docs/registry.md): max(version, deleted ones included) + 1."""
+        (docs/registry.md): max(version, deleted ones included) + 1.
+
+        With ``request_key``, a call with a key already seen returns the version that key's
+        first call registered (it must be of the same model; 400 otherwise). The key is
+        recorded in the version's transaction."""
         name = check_name(name)
         parsed = parse_source(source)
         run = None if run_id is None or run_id == "" else validate_run_id(run_id)
@@ -164,59 +174,49 @@ class RegistryVersions(RegistryStore):
         user = check_user(user_id)
         checked: dict[str, str] = {}
         for tag in tags or ():
-            key, value = validate_registry_tag(tag.key, tag.value)
-            checked[key] = value
-        for attempt in range(_ATTEMPTS):
+            tag_key, tag_value = validate_registry_tag(tag.key, tag.value)
+            checked[tag_key] = tag_value
+        key = None if request_key is None else request_keys.validate_request_key(request_key)
+
+        def register(conn: Connection) -> tuple[ModelVersion, str]:
             now = now_ms()
-            try:
-                with self.db.write() as conn:
-                    model_id_ = int(model_sql.require_model(conn, name, lock=True).id)
-                    resolved = self._resolve(conn, parsed, run, model)
-                    number = version_sql.next_version(conn, self.dialect, model_id_)
-                    version_sql.insert_version(
-                        conn,
-                        self.dialect,
-                        {
-                            "registered_model_id": model_id_,
-                            "version": number,
-                            "creation_time": now,
-                            "last_updated_time": now,
-                            "description": description,
-                            "user_id": user,
-                            "current_stage": STAGE_NONE,
-                            "source": resolved.source,
-                            "storage_location": resolved.storage,
-                            "run_id": resolved.run_id,
-                            "model_id": resolved.model_id,
-                            "run_link": link,
-                            "status": ModelVersionStatus.READY.value,
-                            "tags": checked,
-                        },
-                    )
-                    model_sql.set_model_fields(conn, model_id_, last_updated_time=now)
-                    log = EventLog(now, user)
-                    log.add(
-                        "create_model_version",
-                        model_id_,
-                        name,
-                        version=number,
-                        new=resolved.source,
-                    )
-                    for key, value in checked.items():
-                        log.add(
-                            "set_model_version_tag",
-                            model_id_,
-                            name,
-                            version=number,
-                            key=key,
-                            new=value,
-                        )
-                    log.write(conn)
-            except IntegrityError:
-                if attempt + 1 == _ATTEMPTS:
-                    raise
-                continue
-            return ModelVersion(
+            model_id_ = int(model_sql.require_model(conn, name, lock=True).id)
+            resolved = self._resolve(conn, parsed, run, model)
+            number = version_sql.next_version(conn, self.dialect, model_id_)
+            version_sql.insert_version(
+                conn,
+                self.dialect,
+                {
+                    "registered_model_id": model_id_,
+                    "version": number,
+                    "creation_time": now,
+                    "last_updated_time": now,
+                    "description": description,
+                    "user_id": user,
+                    "current_stage": STAGE_NONE,
+                    "source": resolved.source,
+                    "storage_location": resolved.storage,
+                    "run_id": resolved.run_id,
+                    "model_id": resolved.model_id,
+                    "run_link": link,
+                    "status": ModelVersionStatus.READY.value,
+                    "tags": checked,
+                },
+            )
+            model_sql.set_model_fields(conn, model_id_, last_updated_time=now)
+            log = EventLog(now, user)
+            log.add("create_model_version", model_id_, name, version=number, new=resolved.source)
+            for tag_key, value in checked.items():
+                log.add(
+                    "set_model_version_tag",
+                    model_id_,
+                    name,
+                    version=number,
+                    key=tag_key,
+                    new=value,
+                )
+            log.write(conn)
+            version = ModelVersion(
                 name=name,
                 version=number,
                 creation_timestamp=now,
@@ -231,7 +231,35 @@ class RegistryVersions(RegistryStore):
                 run_link=link,
                 model_id=resolved.model_id,
             )
+            return version, f"{model_id_}/{number}"
+
+        for attempt in range(_ATTEMPTS):
+            try:
+                created = self.keys.create_once(key, request_keys.MODEL_VERSION, register)
+            except IntegrityError:
+                if attempt + 1 == _ATTEMPTS:
+                    raise
+                continue
+            if isinstance(created, request_keys.Repeat):
+                return self._repeated_version(created.entity_id, name, key)
+            return created
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _repeated_version(self, entity_id: str, name: str, key: str | None) -> ModelVersion:
+        """The version a keyed registration made before: 400 when it is of another model,
+        404 when it was deleted since."""
+        owner, _, number = entity_id.partition("/")
+        wanted = (int(owner), int(number))
+        with self.db.read() as conn:
+            found = version_sql.versions_by_key(conn, [wanted]).get(wanted)
+        if found is not None and found.name != name:
+            raise InvalidParameterValue(
+                f"The idempotency key {key!r} was already used to register a version of "
+                f"model '{found.name}'; send a new key for a new request."
+            )
+        if found is None or found.current_stage == DELETED_STAGE:
+            raise version_sql.version_not_found(name, number)
+        return found
 
     def _resolve(
         self, conn: Connection, parsed: ParsedSource, run_id: str | None, model_id: str | None

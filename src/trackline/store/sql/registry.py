@@ -41,6 +41,7 @@ from trackline.store.registry_store import (
 )
 from trackline.store.sql import model_versions as version_sql
 from trackline.store.sql import registered_models as model_sql
+from trackline.store.sql import request_keys
 from trackline.store.sql.engine import Database
 from trackline.store.sql.registrations import (
     RegistryVersions,
@@ -103,6 +104,7 @@ class SqlRegistryStore(RegistryVersions):
         self._owns_db = database is None
         self.db = Database(db_uri) if database is None else database
         self.dialect = self.db.dialect
+        self.keys = request_keys.KeyedCreates(self.db)
         roots = [default_artifact_root] if default_artifact_root else []
         self.artifact_roots: list[str] = [*roots, *artifact_roots]
 

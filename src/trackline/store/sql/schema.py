@@ -47,7 +47,7 @@ def key_string(length: int = 250) -> String:
 
 
 #: The alembic revision these tables correspond to; the store refuses older databases.
-SCHEMA_REVISION = "0003_registry"
+SCHEMA_REVISION = "0004_request_keys"
 
 metadata = MetaData(
     naming_convention={
@@ -310,15 +310,19 @@ logged_model_metrics = Table(
     sqlite_with_rowid=False,
 )
 
-# -- idempotent run creation --------------------------------------------------------------
+# -- idempotent creation ------------------------------------------------------------------
 
-# The key a client sent with ``runs/create`` (``X-Trackline-Idempotency-Key``) and the run it
-# created, written in the run's transaction: a repeat of the request finds the run here.
+# The key a client sent with a create request (``X-Trackline-Idempotency-Key``), the kind of
+# entity it created (``run``, ``logged_model``, ``model_version``) and that entity's id (a
+# run's uuid, a logged model's id, ``<registered model id>/<version>``), written in the
+# entity's transaction: a repeat of the request finds the entity here. No foreign key: keys
+# of three kinds, and they expire after a day.
 request_keys = Table(
     "request_keys",
     metadata,
     Column("key", key_string(128), primary_key=True),
-    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("entity_id", String(64), nullable=False),
     Column("created_time", BigInteger, nullable=False),
     Index(None, "created_time"),
 )

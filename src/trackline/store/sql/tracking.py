@@ -12,7 +12,6 @@ rolls the whole call back.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import uuid
@@ -21,7 +20,7 @@ from typing import Any, cast
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from trackline.entities import (
     DatasetInput,
@@ -85,7 +84,6 @@ __all__ = ["SqlTrackingStore"]
 
 _RUN_NAME_TAG = run_sql.RUN_NAME_TAG
 _MAX_MODEL_TYPE_LENGTH = 500
-_logger = logging.getLogger(__name__)
 
 
 def _now() -> int:
@@ -130,7 +128,7 @@ class SqlTrackingStore(TrackingStore):
         self.default_artifact_root = _resolve_root(default_artifact_root)
         self.db = Database(db_uri)
         self.dialect = self.db.dialect
-        self._next_key_prune = 0
+        self._keys = request_keys.KeyedCreates(self.db)
         self._ensure_default_experiment()
         metric_sql.compile_statements(self.dialect)
 
@@ -270,38 +268,28 @@ class SqlTrackingStore(TrackingStore):
         run_tags[_RUN_NAME_TAG] = name
         run_id = uuid.uuid4().hex
         start = _now() if start_time is None else int(start_time)
-        try:
-            with self.db.write() as conn:
-                earlier = None if key is None else request_keys.find_run(conn, key)
-                if earlier is None:
-                    row = experiment_sql.require_active_experiment(conn, eid)
-                    location = row.artifact_location or experiment_sql.artifact_location_for(
-                        self.default_artifact_root, eid
-                    )
-                    artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
-                    run_sql.insert_run(
-                        conn,
-                        run_id=run_id,
-                        experiment_id=eid,
-                        user_id=user_id,
-                        start_time=start,
-                        run_name=name,
-                        artifact_uri=artifact_uri,
-                        run_tags=run_tags,
-                    )
-                    if key is not None:
-                        request_keys.record(conn, key, run_id, _now())
-        except IntegrityError:
-            if key is None:
-                raise
-            with self.db.read() as conn:  # another call with this key won the race
-                earlier = request_keys.find_run(conn, key)
-            if earlier is None:
-                raise
-        if key is not None:
-            self._prune_request_keys()
-        if earlier is not None:
-            return self._repeated_run(earlier, eid, key)
+
+        def insert(conn: Connection) -> tuple[str, str]:
+            row = experiment_sql.require_active_experiment(conn, eid)
+            location = row.artifact_location or experiment_sql.artifact_location_for(
+                self.default_artifact_root, eid
+            )
+            artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
+            run_sql.insert_run(
+                conn,
+                run_id=run_id,
+                experiment_id=eid,
+                user_id=user_id,
+                start_time=start,
+                run_name=name,
+                artifact_uri=artifact_uri,
+                run_tags=run_tags,
+            )
+            return artifact_uri, run_id
+
+        created = self._keys.create_once(key, request_keys.RUN, insert)
+        if isinstance(created, request_keys.Repeat):
+            return self._repeated_run(created.entity_id, eid, key)
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(eid),
@@ -309,7 +297,7 @@ class SqlTrackingStore(TrackingStore):
             status="RUNNING",
             start_time=start,
             lifecycle_stage="active",
-            artifact_uri=artifact_uri,
+            artifact_uri=created,
             run_name=name,
         )
         return Run(info, RunData(tags=[RunTag(k, v) for k, v in run_tags.items()]))
@@ -322,17 +310,6 @@ class SqlTrackingStore(TrackingStore):
                 f"{run.info.experiment_id}; send a new key for a new request."
             )
         return run
-
-    def _prune_request_keys(self) -> None:
-        now = _now()
-        if now < self._next_key_prune:
-            return
-        self._next_key_prune = now + request_keys.PRUNE_INTERVAL_MS
-        try:
-            with self.db.write() as conn:
-                request_keys.prune(conn, now)
-        except DBAPIError as exc:  # best effort: the next prune catches up
-            _logger.debug("pruning idempotency keys failed: %s", exc)
 
     def get_run(self, run_id: str) -> Run:
         """The run with its latest metrics, params, tags and inputs, deleted or not."""
@@ -572,10 +549,16 @@ class SqlTrackingStore(TrackingStore):
         tags: Sequence[LoggedModelTag] | None = None,
         params: Sequence[LoggedModelParameter] | None = None,
         model_type: str | None = None,
+        *,
+        request_key: str | None = None,
     ) -> LoggedModel:
         """Create a PENDING model in an active experiment, artifacts under
-        ``<experiment location>/models/<model_id>/artifacts``; a missing name is generated."""
+        ``<experiment location>/models/<model_id>/artifacts``; a missing name is generated.
+
+        With ``request_key``, a call with a key already seen returns the model that key's
+        first call created (it must be in the same experiment; 400 otherwise)."""
         eid = experiment_sql.parse_experiment_id(experiment_id)
+        key = None if request_key is None else request_keys.validate_request_key(request_key)
         model_name = model_sql.check_name(name)
         if source_run_id:
             validate_run_id(source_run_id)
@@ -593,7 +576,8 @@ class SqlTrackingStore(TrackingStore):
             model_params[param.key] = param.value
         model_id = model_sql.new_model_id()
         now = _now()
-        with self.db.write() as conn:
+
+        def insert(conn: Connection) -> tuple[LoggedModel, str]:
             row = experiment_sql.require_active_experiment(conn, eid)
             if source_run_id:
                 run_sql.require_run(conn, source_run_id)
@@ -614,6 +598,17 @@ class SqlTrackingStore(TrackingStore):
                 params=model_params,
             )
             model_sql.insert_model(conn, self.dialect, model=model, experiment_id=eid)
+            return model, model_id
+
+        created = self._keys.create_once(key, request_keys.LOGGED_MODEL, insert)
+        if not isinstance(created, request_keys.Repeat):
+            return created
+        model = self.get_logged_model(created.entity_id, allow_deleted=True)
+        if model.experiment_id != str(eid):
+            raise InvalidParameterValue(
+                f"The idempotency key {key!r} was already used to create a logged model in "
+                f"experiment {model.experiment_id}; send a new key for a new request."
+            )
         return model
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
