@@ -152,6 +152,25 @@ WORKLOADS: tuple[Workload, ...] = (
         ),
         description="8 processes writing runs, params and metric points at once",
     ),
+    # bench/model_workloads.py
+    Workload(
+        "autolog.xgb",
+        "autolog.xgb",
+        {
+            "full": {"rows": 5000, "cols": 20, "rounds": 1000, "reps": 5},
+            "quick": {"rows": 2000, "cols": 20, "rounds": 300, "reps": 3},
+            "tiny": {"rows": 200, "cols": 5, "rounds": 10, "reps": 1},
+        },
+        (
+            Figure("plain_s", "xgb.train, no autolog (best of reps)", "s", "lower"),
+            Figure("autolog_s", "xgb.train, <impl>.xgboost.autolog()", "s", "lower"),
+            Figure("overhead_pct", "autolog overhead, wall", "%", "lower", 10),
+            Figure("cpu_overhead_pct", "autolog overhead, CPU", "%", "lower", 10),
+            Figure("outside_loop_s", "added before/after the loop", "s", "lower"),
+        ),
+        description="xgb.train 1,000 rounds on 5,000 x 20 with an eval set, with and without "
+        "autolog",
+    ),
 )
 
 

@@ -630,11 +630,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.workload in SUBCOMMANDS:
         _emit(SUBCOMMANDS[args.workload](ctx, params))
         return 0
-    if args.workload not in COMMANDS:
-        parser.error(f"unknown workload {args.workload!r}; known: {', '.join(sorted(COMMANDS))}")
-    result = COMMANDS[args.workload](ctx, params)
+    commands = {**COMMANDS, **_model_commands()}
+    if args.workload not in commands:
+        parser.error(f"unknown workload {args.workload!r}; known: {', '.join(sorted(commands))}")
+    result = commands[args.workload](ctx, params)
     _emit({"figures": result.figures, "checks": result.checks, "details": result.details})
     return 0
+
+
+def _model_commands() -> dict[str, Callable[[Context, Params], Result]]:
+    """The workloads of ``bench/model_workloads.py`` (imported late: it imports this)."""
+    try:
+        from bench import model_workloads
+    except ImportError:  # run as a script: bench/ itself is on sys.path
+        import model_workloads  # type: ignore[no-redef,import-not-found]
+    return dict(model_workloads.COMMANDS)
 
 
 if __name__ == "__main__":

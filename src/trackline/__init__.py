@@ -12,13 +12,15 @@
 
 Importing trackline is light: stores, pandas and numpy load when first needed. Submodules
 (``trackline.entities``, ``trackline.sklearn``, ...) load on first attribute access, as
-MLflow's do.
+MLflow's do; so does ``trackline.autolog``, a module that is also callable as
+``trackline.autolog(...)`` (MLflow's ``mlflow.autolog()``) and imports no framework itself.
 """
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from trackline.exceptions import MlflowException, TracklineError
 from trackline.tracking.async_logging import RunOperations
@@ -72,6 +74,9 @@ from trackline.tracking.uri import (
 )
 from trackline.version import __version__
 
+if TYPE_CHECKING:  # at run time the callable module trackline.autolog, loaded on first use
+    from trackline.autolog import autolog as autolog
+
 __all__ = [
     "ActiveRun",
     "MlflowClient",
@@ -81,6 +86,7 @@ __all__ = [
     "TracklineError",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",

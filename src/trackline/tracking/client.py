@@ -36,6 +36,7 @@ from trackline.entities import (
 from trackline.exceptions import InvalidParameterValue
 from trackline.tracking import async_logging
 from trackline.tracking.async_logging import RunOperations
+from trackline.tracking.logged_model_client import LoggedModelClientMixin
 from trackline.tracking.registry_client import RegistryClientMixin
 from trackline.validation import validate_metric, validate_param, validate_tag
 
@@ -81,8 +82,9 @@ def _id_list(experiment_ids: str | int | Iterable[str | int] | None) -> list[str
     return [str(e) for e in experiment_ids]
 
 
-class TracklineClient(RegistryClientMixin):
+class TracklineClient(LoggedModelClientMixin, RegistryClientMixin):
     """A client of one tracking store: experiments, runs, metrics, params, tags, artifacts,
+    logged models (see :class:`~trackline.tracking.logged_model_client.LoggedModelClientMixin`),
     and of one registry store (registered models and their versions, see
     :class:`~trackline.tracking.registry_client.RegistryClientMixin`).
 
