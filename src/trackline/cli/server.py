@@ -96,6 +96,7 @@ def _serve(
             default_artifact_root,
             serve_artifacts=serve_artifacts,
             artifacts_destination=artifacts_destination,
+            warm_up=workers <= 1,  # each worker process warms its own app up
         )
     except MlflowException as exc:
         raise click.ClickException(exc.message) from None
@@ -109,6 +110,8 @@ def _serve(
     click.echo(f"trackline {command} listening on {url} (Ctrl+C to stop)")
     if not ui_problem:
         click.echo(f"Web UI: {url}/")
+    # uvicorn's "auto" loop and HTTP parser are uvloop and httptools when installed (the
+    # server extra brings them: a third of the time per request of asyncio and h11).
     options = {
         "host": host,
         "port": port,

@@ -14,11 +14,13 @@ Run it with ``trackline server`` or any ASGI server::
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from trackline.exceptions import InvalidParameterValue, MissingDependency
+from trackline.exceptions import InvalidParameterValue, MissingDependency, MlflowException
 
 try:
     from starlette.applications import Starlette
@@ -33,7 +35,12 @@ except ImportError:  # pragma: no cover - exercised by the CLI's missing-extra t
 
 from trackline.server.errors import handle_http_exception
 from trackline.server.openapi import openapi_document
-from trackline.server.routes import ServerContext, all_endpoints, build_routes
+from trackline.server.routes import (
+    EndpointDispatch,
+    ServerContext,
+    all_endpoints,
+    build_routes,
+)
 from trackline.server.routes.artifacts import (
     PROXIED_ARTIFACT_ROOT,
     ArtifactService,
@@ -70,6 +77,7 @@ ENV_ARTIFACTS_DESTINATION = "TRACKLINE_SERVER_ARTIFACTS_DESTINATION"
 ENV_SERVE_ARTIFACTS = "TRACKLINE_SERVER_SERVE_ARTIFACTS"
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+_logger = logging.getLogger("trackline.server")
 
 
 def _open_store(backend_store_uri: str, artifact_root: str) -> tuple[TrackingStore, bool]:
@@ -134,6 +142,7 @@ def create_app(
     artifacts_destination: str | None = None,
     allowed_hosts: Sequence[str] | None = None,
     cors_allowed_origins: Sequence[str] | None = None,
+    warm_up: bool = False,
 ) -> Starlette:
     """The tracking server's ASGI application.
 
@@ -155,6 +164,10 @@ def create_app(
     Host and cross-origin checks are on (:mod:`trackline.server.security`):
     ``allowed_hosts`` and ``cors_allowed_origins`` extend the defaults (None: from the
     environment); ``["*"]`` turns a check off.
+
+    With ``warm_up`` (``trackline server`` sets it) the app readies the store's hot paths in
+    a background thread as it starts (compiled statements, one read of each kind), so that
+    no client's first call pays for them; ``/health`` answers meanwhile.
     """
     destination = None
     if serve_artifacts and artifacts_destination is not None:
@@ -177,6 +190,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm_up:
+            threading.Thread(
+                target=_warm_up, args=(context.store,), name="trackline-warm-up", daemon=True
+            ).start()
         try:
             yield
         finally:
@@ -196,7 +213,10 @@ def create_app(
         routes=routes,
         exception_handlers={HTTPException: handle_http_exception},
         lifespan=lifespan,
-        middleware=[Middleware(SecurityMiddleware, policy=policy)],
+        middleware=[
+            Middleware(SecurityMiddleware, policy=policy),
+            Middleware(EndpointDispatch, routes=routes),
+        ],
     )
     app.state.context = context
     app.state.artifacts = artifacts
@@ -214,6 +234,29 @@ def _shutdown(store: TrackingStore, owned: bool, registry: RegistryStore | None)
             store.close()
 
 
+def _warm_up(store: TrackingStore) -> None:
+    """Ready the hot paths before the first client needs them, beside the serving: compile
+    every prepared statement for the store's dialect and take each read path once (reads
+    of nothing: no write, no lock)."""
+    dialect = getattr(store, "dialect", None)
+    try:
+        if isinstance(dialect, str):
+            from trackline.store.sql.prepared import compile_all
+
+            compile_all(dialect)
+        missing = "0" * 32
+        reads: list[Callable[[], object]] = [
+            lambda: store.get_metric_history(missing, "m"),
+            lambda: store.search_runs(["0"], max_results=1),
+            lambda: store.get_run(missing),
+        ]
+        for read in reads:
+            with contextlib.suppress(MlflowException):
+                read()
+    except Exception as exc:  # an optimisation only: the first calls do it themselves
+        _logger.debug("warming up the store failed: %s", exc)
+
+
 def create_app_from_env() -> Starlette:
     """:func:`create_app` configured by ``TRACKLINE_SERVER_BACKEND_STORE_URI``,
     ``TRACKLINE_SERVER_DEFAULT_ARTIFACT_ROOT``, ``TRACKLINE_SERVER_ARTIFACTS_DESTINATION`` and
@@ -228,4 +271,4 @@ def create_app_from_env() -> Starlette:
         kwargs["artifacts_destination"] = destination
     serve = os.environ.get(ENV_SERVE_ARTIFACTS, "").strip().lower()
     kwargs["serve_artifacts"] = serve not in ("0", "false", "no", "off")
-    return create_app(os.environ.get(ENV_BACKEND_STORE_URI, ""), **kwargs)
+    return create_app(os.environ.get(ENV_BACKEND_STORE_URI, ""), warm_up=True, **kwargs)

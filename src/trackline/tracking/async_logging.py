@@ -14,6 +14,12 @@ Guarantees:
   next :meth:`AsyncLoggingQueue.flush` (``end_run`` and ``flush`` call it). When a packed batch
   fails, its operations are retried one by one so that only the faulty one is lost;
 * at interpreter exit every queue is flushed.
+
+A store may ask the writer to *linger* (``batch_linger_s``: the REST store does): woken by a
+first operation, it waits that long, or until someone waits for the queue, before sending.
+A burst of logging calls then leaves as one request of up to 1,000 points instead of a
+one-point request that the rest of the burst queues behind (the writer thread gets the GIL
+back only when the logging loop pauses).
 """
 
 from __future__ import annotations
@@ -115,6 +121,10 @@ class AsyncLoggingQueue:
         self._submit_lock = threading.Lock()
         self._cond = threading.Condition()
         self._wake = threading.Event()
+        # Set by anyone waiting for the queue: the writer stops lingering.
+        self._hurry = threading.Event()
+        linger = getattr(store, "batch_linger_s", 0.0)
+        self._linger = float(linger) if isinstance(linger, (int, float)) else 0.0
         self._errors: dict[int, BaseException] = {}
         self._thread: threading.Thread | None = None
 
@@ -169,6 +179,8 @@ class AsyncLoggingQueue:
             raise errors[0]
 
     def _wait_done(self, seq: int) -> None:
+        if self._done_seq < seq:
+            self._hurry.set()
         with self._cond:
             while self._done_seq < seq:
                 thread = self._thread
@@ -190,6 +202,9 @@ class AsyncLoggingQueue:
         while True:
             self._wake.wait()
             self._wake.clear()
+            if self._linger and len(self._items) < MAX_METRICS_PER_BATCH:
+                self._hurry.wait(self._linger)
+            self._hurry.clear()
             while self._items:
                 ops: list[_Operation] = []
                 while self._items and len(ops) < _DRAIN_CHUNK:

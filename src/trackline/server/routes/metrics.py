@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from trackline.entities import Metric
 from trackline.exceptions import InvalidParameterValue, ResourceDoesNotExist
 from trackline.server import requests as rq
 from trackline.server.routes import Endpoint, ServerContext, response_message
@@ -30,9 +32,31 @@ def get_history(ctx: ServerContext, req: Params) -> dict[str, Any]:
         return {}  # MLflow answers an unknown run with an empty history
     out: dict[str, Any] = {}
     if page:
-        out["metrics"] = [metric_json(m) for m in page]
+        out["metrics"] = _points_json(page)
     if page.token:
         out["next_page_token"] = page.token
+    return out
+
+
+def _points_json(points: list[Metric]) -> list[dict[str, Any]]:
+    """:func:`~trackline.server.wire.metric_json` of each point, the plain ones (a finite
+    value, no dataset, model or run) built inline: a history may hold 100,000 points."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    isfinite = math.isfinite
+    for m in points:
+        value = m.value
+        if (
+            type(value) is float
+            and isfinite(value)
+            and m.dataset_name is None
+            and m.dataset_digest is None
+            and m.model_id is None
+            and m.run_id is None
+        ):
+            append({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
+        else:
+            append(metric_json(m))
     return out
 
 

@@ -16,13 +16,27 @@ from trackline.entities import (
     RunTag,
     ViewType,
 )
-from trackline.exceptions import BAD_REQUEST, MlflowException
+from trackline.exceptions import BAD_REQUEST, InvalidParameterValue, MlflowException
 from trackline.server import requests as rq
 from trackline.server.routes import Endpoint, ServerContext, response_message
-from trackline.server.wire import Field, Message, Params, run_info_json, run_json
+from trackline.server.wire import (
+    Field,
+    Message,
+    Params,
+    metric_points,
+    parse_message,
+    run_info_json,
+    run_json,
+)
 from trackline.store.tracking_store import SEARCH_MAX_RESULTS_DEFAULT
 
-__all__ = ["ENDPOINTS", "IDEMPOTENCY_HEADER", "LOG_BATCH_MAX_BODY_BYTES", "LOG_OUTPUTS"]
+__all__ = [
+    "ENDPOINTS",
+    "IDEMPOTENCY_HEADER",
+    "LOG_BATCH_MAX_BODY_BYTES",
+    "LOG_OUTPUTS",
+    "parse_log_batch",
+]
 
 #: MLflow's limit on the size of one ``runs/log-batch`` request body.
 LOG_BATCH_MAX_BODY_BYTES = 1_000_000
@@ -132,13 +146,32 @@ def delete_tag(ctx: ServerContext, req: Params) -> dict[str, Any]:
 
 def log_batch(ctx: ServerContext, req: Params) -> dict[str, Any]:
     run_id = req.string("run_id")
+    points = req.get("metrics") or ()
     ctx.store.log_batch(
         run_id,
-        metrics=[_metric(m, run_id) for m in req.messages("metrics")],
+        # Entities already when the fast parser read them (parse_log_batch).
+        metrics=[m if isinstance(m, Metric) else _metric(m, run_id) for m in points],
         params=[Param(p.string("key"), p.string("value")) for p in req.messages("params")],
         tags=_run_tags(req.messages("tags")),
     )
     return {}
+
+
+def parse_log_batch(message: Message, data: object) -> Params:
+    """The ``runs/log-batch`` request, its metrics read straight into entities when they
+    come in the plain shape (:func:`~trackline.server.wire.metric_points`); otherwise
+    exactly what :func:`~trackline.server.wire.parse_message` makes of it."""
+    if isinstance(data, dict) and isinstance(data.get("metrics"), list):
+        try:
+            params = parse_message(message, {k: v for k, v in data.items() if k != "metrics"})
+        except InvalidParameterValue:
+            params = None  # the general parser below words the error, fields in order
+        points = None if params is None else metric_points(data["metrics"], params.string("run_id"))
+        if params is not None and points is not None:
+            if points:
+                params["metrics"] = points
+            return params
+    return parse_message(message, data)
 
 
 def _dataset_input(item: Params) -> DatasetInput:
@@ -202,25 +235,30 @@ ENDPOINTS = [
     Endpoint("runs/create", _POST, rq.CREATE_RUN, _RUN, create,
              "Create a RUNNING run in an active experiment. A repeat carrying the same "
              f"{IDEMPOTENCY_HEADER} header answers with the run already created.",
-             headers=((IDEMPOTENCY_HEADER, "request_key"),)),
+             headers=((IDEMPOTENCY_HEADER, "request_key"),), quick=True),
     Endpoint("runs/get", ("GET",), rq.RUN_ID, _RUN, get,
-             "Get a run (deleted or not) with its latest metrics, params, tags and inputs."),
+             "Get a run (deleted or not) with its latest metrics, params, tags and inputs.",
+             quick=True),
     Endpoint("runs/update", _POST, rq.UPDATE_RUN,
              response_message("UpdateRunResponse",
                               Field("run_info", "message", message=rq.RUN_INFO)),
-             update, "Change a run's status, end time or name."),
-    Endpoint("runs/delete", _POST, rq.RUN_ID, rq.EMPTY, delete, "Soft-delete a run."),
-    Endpoint("runs/restore", _POST, rq.RUN_ID, rq.EMPTY, restore, "Restore a deleted run."),
+             update, "Change a run's status, end time or name.", quick=True),
+    Endpoint("runs/delete", _POST, rq.RUN_ID, rq.EMPTY, delete, "Soft-delete a run.",
+             quick=True),
+    Endpoint("runs/restore", _POST, rq.RUN_ID, rq.EMPTY, restore, "Restore a deleted run.",
+             quick=True),
     Endpoint("runs/log-parameter", _POST, rq.LOG_PARAM, rq.EMPTY, log_param,
-             "Log a param; logging a different value for the same key is an error."),
+             "Log a param; logging a different value for the same key is an error.",
+             quick=True),
     Endpoint("runs/log-metric", _POST, rq.LOG_METRIC, rq.EMPTY, log_metric,
-             "Log one metric point."),
-    Endpoint("runs/set-tag", _POST, rq.SET_RUN_TAG, rq.EMPTY, set_tag, "Set a tag on a run."),
+             "Log one metric point.", quick=True),
+    Endpoint("runs/set-tag", _POST, rq.SET_RUN_TAG, rq.EMPTY, set_tag, "Set a tag on a run.",
+             quick=True),
     Endpoint("runs/delete-tag", _POST, rq.DELETE_RUN_TAG, rq.EMPTY, delete_tag,
-             "Delete a tag of a run."),
+             "Delete a tag of a run.", quick=True),
     Endpoint("runs/log-batch", _POST, rq.LOG_BATCH, rq.EMPTY, log_batch,
              "Log metrics, params and tags in one all-or-nothing call.",
-             max_body_bytes=LOG_BATCH_MAX_BODY_BYTES),
+             max_body_bytes=LOG_BATCH_MAX_BODY_BYTES, parse=parse_log_batch),
     Endpoint("runs/log-inputs", _POST, rq.LOG_INPUTS, rq.EMPTY, log_inputs,
              "Record datasets and models a run used."),
     Endpoint("runs/outputs", _POST, LOG_OUTPUTS, rq.EMPTY, log_outputs,

@@ -27,6 +27,12 @@ Only transient failures are retried: connection errors and the HTTP statuses 408
 502, 503 and 504, with exponential backoff (honouring ``Retry-After``). A 4xx never is. A
 retried request is sent unchanged (same body, same headers), so a server that deduplicates by
 content or by an idempotency key can tell the copies apart from new requests.
+
+JSON calls to a plain ``http://`` server (no proxy configured for it) travel over the
+session's own keep-alive connections (:mod:`trackline.store.rest.pool`): a fraction of
+httpx's cost per request, which is most of a synchronous ``log_metric``. Everything else --
+TLS, proxies, redirects, streamed artifact transfers, an injected transport -- goes through
+httpx, with the same headers, authentication, retries and errors either way.
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 
@@ -56,6 +63,8 @@ from trackline.exceptions import (
     InvalidParameterValue,
     MlflowException,
 )
+from trackline.store.rest.codec import decode
+from trackline.store.rest.pool import ConnectionPool, Reply, StaleConnection
 from trackline.version import __version__
 
 __all__ = [
@@ -261,6 +270,43 @@ class _EnvAuth(httpx.Auth):
         return "<credentials from the environment>"
 
 
+#: Characters left as they are in the path of a request (as httpx leaves them).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+#: Headers of every request sent over the keep-alive pool (httpx's client sends the same).
+_BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+
+
+def _keepalive_pool(
+    scheme: str,
+    host: str | None,
+    port: int | None,
+    transport: httpx.BaseTransport | None,
+    timeout: float,
+) -> ConnectionPool | None:
+    """The keep-alive pool for JSON calls to a plain-HTTP server that httpx would reach
+    directly (no injected transport, no proxy for the host), else None."""
+    if scheme != "http" or host is None or transport is not None:
+        return None
+    proxies = getproxies()
+    if ("http" in proxies or "all" in proxies) and not proxy_bypass(host):
+        return None
+    return ConnectionPool(host, port or 80, timeout)
+
+
+def _query_pairs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query-string pairs as httpx makes them: a list repeats its key; True and False are
+    ``true`` and ``false``, None is empty."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if item is True or item is False:
+                text = "true" if item else "false"
+            else:
+                text = "" if item is None else str(item)
+            pairs.append((key, text))
+    return pairs
+
+
 @dataclass
 class _Attempts:
     """What happened to the earlier attempts of one request."""
@@ -300,6 +346,11 @@ class HttpSession:
         self.timeout = float(timeout)
         self._sleep = sleep
         self._urls: dict[str, httpx.URL] = {}
+        self._targets: dict[str, str] = {}
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+        self._pool = _keepalive_pool(
+            parts.scheme, parts.hostname, parts.port, transport, self.timeout
+        )
         self._auth = _EnvAuth(_url_credentials(base_url))
         self._client = httpx.Client(
             base_url=self.base_url + "/",
@@ -316,6 +367,8 @@ class HttpSession:
 
     def close(self) -> None:
         """Close the pooled connections."""
+        if self._pool is not None:
+            self._pool.close()
         self._client.close()
 
     # -- requests --------------------------------------------------------------------------
@@ -366,6 +419,7 @@ class HttpSession:
         :class:`~trackline.exceptions.MlflowException` of its ``error_code``.
         """
         response, _ = self._send(method, path, None, params, headers, content, stream=True)
+        assert isinstance(response, httpx.Response)  # streams never take the keep-alive pool
         try:
             if not response.is_success:
                 response.read()
@@ -384,25 +438,33 @@ class HttpSession:
         content: Callable[[], Iterable[bytes]] | None = None,
         *,
         stream: bool = False,
-    ) -> tuple[httpx.Response, _Attempts]:
+    ) -> tuple[httpx.Response | Reply, _Attempts]:
         request_headers = dict(headers or {})
         if body is not None:
             request_headers["Content-Type"] = "application/json"
         attempts = _Attempts()
         policy = self.retry
-        url = self._url(path)
+        pool = self._pool if content is None and not stream else None
+        resent = False
         while True:
             retries_left = attempts.count < policy.max_retries
+            response: httpx.Response | Reply
             try:
-                request = self._client.build_request(
-                    method,
-                    url,
-                    content=body if content is None else content(),
-                    params=params,
-                    headers=request_headers,
-                )
-                response = self._client.send(request, stream=stream)
+                if pool is not None:
+                    response = self._pool_send(pool, method, path, body, params, request_headers)
+                else:
+                    request = self._client.build_request(
+                        method,
+                        self._url(path),
+                        content=body if content is None else content(),
+                        params=params,
+                        headers=request_headers,
+                    )
+                    response = self._client.send(request, stream=stream)
             except _TRANSIENT as exc:
+                if isinstance(exc, StaleConnection) and not resent:
+                    resent = attempts.maybe_applied = True  # once, at once, on a new connection
+                    continue
                 if not retries_left:
                     raise self._unreachable(method, path, exc, attempts.count + 1) from None
                 attempts.maybe_applied |= not isinstance(exc, _NOT_SENT)
@@ -419,6 +481,35 @@ class HttpSession:
             attempts.maybe_applied |= status not in _REFUSED_STATUSES
             self._sleep(policy.pause(attempts.count, response.headers.get("Retry-After")))
             attempts.count += 1
+
+    def _pool_send(
+        self,
+        pool: ConnectionPool,
+        method: str,
+        path: str,
+        body: bytes | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+    ) -> httpx.Response | Reply:
+        """One attempt over the keep-alive pool; a redirect is followed by httpx."""
+        target = self._targets.get(path)
+        if target is None:
+            target = quote(f"{self._base_path}/{path.lstrip('/')}", safe=_PATH_SAFE)
+            if len(self._targets) < _URL_CACHE_SIZE:
+                self._targets[path] = target
+        if params:
+            target = f"{target}?{urlencode(_query_pairs(params), quote_via=quote)}"
+        sent = {**_BASE_HEADERS, **headers}
+        authorization, _ = self._auth.current()
+        if authorization is not None:
+            sent["Authorization"] = authorization
+        reply = pool.request(method, target, body, sent)
+        if 300 <= reply.status_code < 400 and reply.headers.get("Location"):
+            request = self._client.build_request(
+                method, self._url(path), content=body, params=params, headers=headers
+            )
+            return self._client.send(request)
+        return reply
 
     def _url(self, path: str) -> httpx.URL:
         """The absolute URL of ``path``, parsed once per path (parsing is most of httpx's
@@ -438,12 +529,12 @@ class HttpSession:
             text = text.replace(secret, _MASK)
         return text
 
-    def _decode(self, response: httpx.Response, path: str) -> dict[str, Any]:
+    def _decode(self, response: httpx.Response | Reply, path: str) -> dict[str, Any]:
         content = response.content
         if not content.strip():
             return {}
         try:
-            data = json.loads(content)
+            data = decode(content)
         except ValueError:
             data = None
         if not isinstance(data, dict):
@@ -455,10 +546,10 @@ class HttpSession:
             )
         return data
 
-    def _error(self, response: httpx.Response, path: str) -> MlflowException:
+    def _error(self, response: httpx.Response | Reply, path: str) -> MlflowException:
         status = response.status_code
         try:
-            data = json.loads(response.content)
+            data = decode(response.content)
         except ValueError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("error_code"), str):

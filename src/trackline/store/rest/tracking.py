@@ -90,6 +90,11 @@ class RestTrackingStore(TrackingStore):
     retries come from the environment (:mod:`trackline.store.rest.http`).
     """
 
+    #: How long the asynchronous-logging writer waits after a first queued operation before
+    #: sending, so that a burst of ``log_metric`` calls leaves as one log-batch request
+    #: (:mod:`trackline.tracking.async_logging`; a flush or a read sends at once).
+    batch_linger_s = 0.005
+
     def __init__(
         self,
         uri: str,
@@ -387,7 +392,7 @@ class RestTrackingStore(TrackingStore):
         if page_token:
             params["page_token"] = page_token
         answer = self._get("metrics/get-history", params)
-        points = [codec.metric_from_json(m) for m in answer.get("metrics") or ()]
+        points = codec.metrics_from_json(answer.get("metrics") or [])
         return PagedList(points, answer.get("next_page_token") or None)
 
     def search_runs(
@@ -535,7 +540,7 @@ def _bodies(run_id: str, chunk: _Batch) -> Iterator[bytes]:
     metrics, params, tags = chunk
     body: dict[str, Any] = {"run_id": run_id}
     if metrics:
-        body["metrics"] = [codec.metric_json(m, run_id) for m in metrics]
+        body["metrics"] = codec.metrics_json(metrics, run_id)
     if params:
         body["params"] = codec.key_values(params)
     if tags:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-__all__ = ["Prepared", "gc_paused"]
+__all__ = ["Prepared", "compile_all", "gc_paused"]
 
 
 def _dialect(name: str) -> Dialect:
@@ -70,6 +70,7 @@ class Prepared:
         self._expanding = expanding
         self._sql: dict[str, tuple[str, tuple[int, ...] | None]] = {}
         self._expanded: dict[tuple[str, int], str] = {}
+        _ALL.append(self)
 
     def _compiled(self, dialect: str) -> tuple[str, tuple[int, ...] | None]:
         found = self._sql.get(dialect)
@@ -153,6 +154,18 @@ class Prepared:
             cursor.execute(sql, _reordered(params, shuffle))
             row = cursor.fetchone()
             return None if row is None else tuple(row)
+
+
+#: Every statement made so far (they are module-level constants: the list stays short).
+_ALL: list[Prepared] = []
+
+
+def compile_all(dialect: str) -> int:
+    """Compile every statement defined so far for a dialect (a server does it once at
+    start, so that no client's first call waits for it); returns how many there are."""
+    for statement in list(_ALL):
+        statement.sql(dialect)
+    return len(_ALL)
 
 
 def _reordered(params: Sequence[Any], shuffle: tuple[int, ...] | None) -> Sequence[Any]:

@@ -12,19 +12,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
+    Boolean,
     ColumnElement,
     Connection,
     Select,
     bindparam,
+    cast,
     delete,
     func,
     insert,
     literal_column,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.types import Double, Text, TypeEngine
 
 from trackline.entities import (
     Dataset,
@@ -340,7 +347,9 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> None:
 
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     """The runs with these ids (unknown ids are skipped), in the order given, all read in
-    one transaction (a consistent snapshot)."""
+    one transaction (a consistent snapshot). One run (``get_run``) is read by one statement."""
+    if len(run_ids) == 1:
+        return _load_one(conn, run_ids[0])
     if not conn.in_transaction():
         conn.begin()
     loaded: list[Run] = []
@@ -396,6 +405,117 @@ def _load_chunk(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
             )
         )
     return loaded
+
+
+# -- one run, one statement ------------------------------------------------------------------
+# Every part of a run in one UNION ALL, each row tagged by its kind (0 info, 1 latest metric,
+# 2 param, 3 tag, 4 dataset input and its tag, 5 logged model used or produced) and laid out
+# in shared columns: k1..k4 are the kinds' sort keys (metric, param and tag keys; datasets by
+# name, digest, input, tag name; models by link and id), t5..t9 the other texts, n the
+# metric value, i1..i3 integers, b the NaN flag. One statement is a consistent snapshot by
+# itself and one round trip to a database server; the few rows are sorted here (an ORDER BY
+# over the union costs SQLite a temporary b-tree per branch).
+_PARTS = ("k1", "k2", "k3", "k4", "t5", "t6", "t7", "t8", "t9", "n", "i1", "i2", "i3", "b")
+
+
+def _run_parts(dialect: str) -> CompoundSelect[Any]:
+    # PostgreSQL types a bare NULL of a UNION branch pairwise (two NULLs become text, which
+    # then clashes with a number): give it the column's type. Elsewhere NULL is plain.
+    kinds: dict[str, TypeEngine[Any]] = {"n": Double(), "b": Boolean()}
+    kinds.update(dict.fromkeys(("i1", "i2", "i3"), BigInteger()))
+
+    def branch(kind: int, given: dict[str, Any], table: Any, *where: Any) -> Select[Any]:
+        columns: list[Any] = [literal_column(str(kind)).label("kind")]
+        for name in _PARTS:
+            value = given.get(name)
+            if value is None:
+                typed = dialect == "postgresql"
+                value = cast(null(), kinds.get(name, Text())) if typed else null()
+            columns.append(value.label(name))
+        return select(*columns).select_from(table).where(*where)
+
+    run_id: BindParameter[str] = bindparam("run_id")
+    parts = union_all(
+        branch(
+            0,
+            {"k1": _r.user_id, "k2": _r.status, "k3": _r.lifecycle_stage, "k4": _r.artifact_uri,
+             "t5": _r.name, "i1": _r.start_time, "i2": _r.end_time, "i3": _r.experiment_id},
+            runs, _r.run_uuid == run_id,
+        ),
+        branch(
+            1,
+            {"k1": _lm.key, "n": _lm.value, "i1": _lm.timestamp, "i2": _lm.step, "b": _lm.is_nan},
+            latest_metrics, _lm.run_uuid == run_id,
+        ),
+        branch(2, {"k1": _p.key, "k2": _p.value}, params, _p.run_uuid == run_id),
+        branch(3, {"k1": _t.key, "k2": _t.value}, tags, _t.run_uuid == run_id),
+        branch(
+            4,
+            {"k1": _d.name, "k2": _d.digest, "k3": _i.input_uuid, "k4": _it.name,
+             "t5": _d.dataset_source_type, "t6": _d.dataset_source, "t7": _d.dataset_schema,
+             "t8": _d.dataset_profile, "t9": _it.value},
+            inputs.join(datasets, _d.dataset_uuid == _i.source_id).outerjoin(
+                input_tags, _it.input_uuid == _i.input_uuid
+            ),
+            _i.destination_type == _text("RUN"), _i.source_type == _text("DATASET"),
+            _i.destination_id == run_id,
+        ),
+        branch(
+            5, {"k1": _i.source_type, "k2": _i.destination_id, "i1": _i.step}, inputs,
+            or_(_i.source_type == _text("RUN_INPUT"), _i.source_type == _text("RUN_OUTPUT")),
+            _i.source_id == run_id,
+        ),
+    )  # fmt: skip
+    return parts
+
+
+_LOAD_ONE = Prepared(_run_parts, ("run_id",) * 6)
+
+
+def _load_one(conn: Connection, run_id: str) -> list[Run]:
+    info: tuple[Any, ...] | None = None
+    metrics: list[Metric] = []
+    run_params: dict[str, str] = {}
+    run_tags: dict[str, str] = {}
+    dataset_rows: list[tuple[Any, ...]] = []
+    model_rows: list[tuple[Any, ...]] = []
+    nan = math.nan
+    for row in sorted(_LOAD_ONE.fetchall(conn, (run_id,) * 6), key=_part_order):
+        kind = row[0]
+        if kind == 1:
+            metrics.append(Metric(row[1], nan if row[14] else row[10], row[11], row[12]))
+        elif kind == 2:
+            run_params[row[1]] = row[2]
+        elif kind == 3:
+            run_tags[row[1]] = row[2]
+        elif kind == 4:  # as _LOAD_DATASETS: run, input, name, digest, type, source, schema,
+            # profile, tag, tag value
+            dataset_rows.append(
+                (run_id, row[3], row[1], row[2], row[5], row[6], row[7], row[8], row[4], row[9])
+            )
+        elif kind == 5:  # as _LOAD_MODELS: link, run, model, step
+            model_rows.append((row[1], run_id, row[2], row[11]))
+        else:
+            info = row
+    if info is None:
+        return []
+    # as _INFO_COLUMNS: run, experiment, user, status, start, end, stage, artifact uri, name
+    info_row = (run_id, info[13], info[1], info[2], info[11], info[12], info[3], info[4], info[5])
+    name_tag = None if info[5] else run_tags.get(RUN_NAME_TAG)
+    used, produced = _model_links(model_rows)
+    return [
+        Run(
+            _info(info_row, name_tag),
+            RunData.from_dicts(metrics, run_params, run_tags),
+            RunInputs(_dataset_inputs(dataset_rows).get(run_id, []), used.get(run_id, [])),
+            RunOutputs(produced.get(run_id, [])),
+        )
+    ]
+
+
+def _part_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Kind, then its sort keys (a missing dataset tag name first)."""
+    return row[0], row[1] or "", row[2] or "", row[3] or "", row[4] or ""
 
 
 def _dataset_inputs(rows: Iterable[Any]) -> dict[str, list[DatasetInput]]:
