@@ -48,9 +48,10 @@ from trackline.search import (
     sort_runs,
     to_filter_string,
 )
-from trackline.store.sql import schema
+from trackline.store.sql import run_order, schema
 from trackline.store.sql.engine import Database
 from trackline.store.sql.filters import experiments_query, runs_query
+from trackline.validation import METRIC_VALUE_MAX
 
 # -- the database ------------------------------------------------------------------------
 
@@ -427,9 +428,73 @@ def test_statement_is_a_join_when_the_order_metric_is_filtered() -> None:
 
 
 def test_statement_uses_exists_under_or() -> None:
+    # A metric under OR is not required: the page is read in parts (the edge value, the
+    # runs up to it, the runs without a value), each testing the filter with EXISTS.
     sql = str(runs_query([1], "metrics.rmse < 7 OR params.a = 'b'", 1, ["metrics.rmse"], 0, 1))
+    assert "AS bound JOIN latest_metrics AS lead_value" in sql
+    assert "LEFT OUTER JOIN latest_metrics AS lead_other" in sql
+    assert "UNION ALL" in sql
+    assert sql.count("EXISTS") == 6
+
+
+def test_deep_pages_sort_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_order, "SPLIT_ROWS", 10)
+    sql = str(runs_query([1], "metrics.rmse < 7 OR params.a = 'b'", 1, ["metrics.rmse"], 10, 1))
+    assert "UNION" not in sql
     assert "LEFT OUTER JOIN latest_metrics" in sql
     assert sql.count("EXISTS") == 2
+
+
+SPLIT_RUNS = [
+    RunSpec(_id(i), start_time=i % 4, metrics={"m": float(i % 5), "r": float(i % 2)},
+            params={"p": "ab"[i % 2]})
+    for i in range(1, 19)
+] + [
+    # Infinities, as the store keeps them (clamped to the largest doubles).
+    RunSpec(_id(19), start_time=9, metrics={"m": METRIC_VALUE_MAX}, params={"p": "a"}),
+    RunSpec(_id(20), start_time=9, metrics={"m": -METRIC_VALUE_MAX}),
+    RunSpec(_id(21), start_time=1, metrics={"m": math.nan}, params={"p": "b"}),
+    RunSpec(_id(22), start_time=2, metrics={"m": math.nan, "r": 5.0}),
+    RunSpec(_id(23), start_time=3, params={"p": "a"}),
+    RunSpec(_id(24), start_time=3, metrics={"r": 1.0}),
+    RunSpec(_id(25), start_time=0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("split_rows", [10_000, 0])
+def test_order_by_a_metric_the_filter_does_not_require(
+    database: Database, monkeypatch: pytest.MonkeyPatch, split_rows: int
+) -> None:
+    # Numbers (infinities included), then NaN, then missing, at every page boundary; with
+    # split_rows=0 every page takes the one-statement sort instead.
+    monkeypatch.setattr(run_order, "SPLIT_ROWS", split_rows)
+    runs = load(database, SPLIT_RUNS)
+    for filter_string, order_by in [
+        (None, ["metrics.m"]),
+        (None, ["metrics.m DESC"]),
+        ("params.p = 'a'", ["metrics.m"]),
+        ("metrics.m < 2 OR params.p = 'b'", ["metrics.m DESC"]),
+        ("metrics.r = 1", ["metrics.m", "params.p DESC"]),
+        (None, ["metrics.m DESC", "metrics.r"]),
+        ("metrics.m != 3", ["metrics.m"]),
+        (None, ["metrics.missing"]),
+    ]:
+        for offset, limit in ((0, 100), (0, 1), (3, 4), (17, 3), (19, 4), (21, 10), (30, 5)):
+            got = search(database, filter_string, order_by, offset=offset, limit=limit)
+            want = expected(runs, filter_string, order_by, offset=offset, limit=limit)
+            assert got == want, (filter_string, order_by, offset, limit)
+
+
+def test_the_split_statement_keeps_selecting_from_runs(database: Database) -> None:
+    runs = load(database, SPLIT_RUNS)
+    query = runs_query([1], None, 1, ["metrics.m"], 2, 3).with_only_columns(
+        schema.runs.c.run_uuid, schema.runs.c.start_time
+    )
+    with database.read() as conn:
+        rows = [tuple(row) for row in conn.execute(query)]
+    ids = expected(runs, order_by=["metrics.m"], offset=2, limit=3)
+    starts = {r.info.run_id: r.info.start_time for r in runs}
+    assert rows == [(i, starts[i]) for i in ids]
 
 
 @pytest.mark.parametrize(

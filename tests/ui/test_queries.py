@@ -92,7 +92,7 @@ def test_pages_ordered_by_a_metric_match_the_search_order(
         got: list[str] = []
         for offset in range(0, 20, 4):
             page = run_page(store, [experiment_id], text, ViewType.ACTIVE_ONLY, order, offset, 4,
-                            metric_key="rmse", with_total=False)  # fmt: skip
+                            with_total=False)  # fmt: skip
             got += page.columns.run_id
             assert page.has_more == (offset + 4 < len(expected))
         assert got == expected, text

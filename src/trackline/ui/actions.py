@@ -14,6 +14,8 @@ comes from a page of this very server:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,24 +32,45 @@ from trackline.ui import urls
 from trackline.ui.context import UiContext
 from trackline.ui.rendering import json_response
 
-__all__ = ["Action", "Body", "action_route", "same_origin"]
+__all__ = ["Action", "Body", "action_route", "basic_user", "same_origin"]
 
 #: The largest body an action reads.
 MAX_ACTION_BYTES = 1024 * 1024
 
 
 class Body:
-    """An action's JSON body with typed accessors that raise INVALID_PARAMETER_VALUE."""
+    """An action's JSON body with typed accessors that raise INVALID_PARAMETER_VALUE, the
+    request's path parameters and its author (``user``: the HTTP Basic username, None without
+    one; the registry records it in its audit trail, as the API's calls do)."""
 
-    def __init__(self, data: Mapping[str, Any], path: Mapping[str, str]) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], path: Mapping[str, str], user: str | None = None
+    ) -> None:
         self.data = data
         self.path = path
+        self.user = user
 
     def string(self, name: str, *, allow_empty: bool = False) -> str:
         """A required string field."""
         value = self.data.get(name)
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
             raise InvalidParameterValue(f"'{name}' must be a non-empty string")
+        return value
+
+    def flag(self, name: str) -> bool:
+        """An optional boolean field (false when absent)."""
+        value = self.data.get(name, False)
+        if not isinstance(value, bool):
+            raise InvalidParameterValue(f"'{name}' must be true or false")
+        return value
+
+    def optional(self, name: str) -> str | None:
+        """An optional string field (None when absent or empty)."""
+        value = self.data.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise InvalidParameterValue(f"'{name}' must be a string")
         return value
 
     def strings(self, name: str) -> list[str]:
@@ -69,6 +92,18 @@ def same_origin(request: Request) -> bool:
         return request.headers.get("sec-fetch-site") == "same-origin"
     parts = urlsplit(origin.strip().lower())
     return bool(host) and parts.scheme == request.url.scheme and parts.netloc == host
+
+
+def basic_user(request: Request) -> str | None:
+    """The username of the request's HTTP Basic credentials, or None."""
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0] or None
 
 
 def _forbidden() -> Response:
@@ -104,7 +139,8 @@ def action_route(path: str, action: Action, ctx: UiContext, summary: str) -> Bas
         if not same_origin(request):
             return _forbidden()
         try:
-            body = Body(await _read_body(request), dict(request.path_params))
+            data = await _read_body(request)
+            body = Body(data, dict(request.path_params), basic_user(request))
             result = await run_in_threadpool(action, ctx, body)
         except Exception as exc:
             return error_response(exc)

@@ -33,7 +33,7 @@ from trackline.ui.mlmodel import MLMODEL_FILE, describe_model, snippets
 from trackline.ui.rendering import Page, Query
 from trackline.ui.summary import run_summary
 
-__all__ = ["artifacts_page", "folder_listing", "read_artifact"]
+__all__ = ["artifacts_page", "checked_path", "folder_listing", "read_artifact"]
 
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_TABLE_ROWS = 500
@@ -49,7 +49,8 @@ TEXTS = frozenset(
 )  # fmt: skip
 
 
-def _checked(path: str | None) -> str:
+def checked_path(path: str | None) -> str:
+    """An artifact path from a request, checked (no traversal, valid UTF-8), relative."""
     rel = check_artifact_path(path)
     if "\ufffd" in rel:
         raise InvalidParameterValue("Invalid artifact path: it contains bytes that are not UTF-8")
@@ -71,7 +72,7 @@ def folder_listing(ctx: UiContext, run_id: str, path: str) -> dict[str, Any]:
     """The files of one folder of a run's artifacts, or the error that kept them hidden."""
     try:
         _, repo = ctx.artifacts.run_repository(run_id)
-        infos = repo.list_artifacts(_checked(path) or None)
+        infos = repo.list_artifacts(checked_path(path) or None)
     except MlflowException as exc:
         return {"path": path, "files": [], "error": exc.message, "is_model": False,
                 "parent_url": None}  # fmt: skip
@@ -185,7 +186,7 @@ def _breadcrumbs(run_id: str, rel: str) -> list[dict[str, str]]:
 def artifacts_page(ctx: UiContext, query: Query) -> Page:
     """A folder of a run's artifacts, or a file of it previewed."""
     run_id = query.path["run_id"]
-    rel = _checked(query.get("path"))
+    rel = checked_path(query.get("path"))
     run = ctx.store.get_run(run_id)
     summary = run_summary(ctx, run)
     _, repo = ctx.artifacts.run_repository(run_id)

@@ -26,6 +26,7 @@ __all__ = [
     "create_experiment",
     "delete_experiment",
     "experiments_page",
+    "looks_like_filter",
     "rename_experiment",
     "restore_experiment",
     "set_experiment_description",
@@ -35,12 +36,17 @@ PAGE_SIZE = 100
 _FILTER_LIKE = re.compile(r"[=<>!]|\b(like|ilike|in|is)\b", re.IGNORECASE)
 
 
+def looks_like_filter(text: str) -> bool:
+    """Whether a search box's text reads as a filter (a comparison) rather than a name."""
+    return _FILTER_LIKE.search(text) is not None
+
+
 def search_filter(text: str) -> str | None:
     """The experiments filter of the search box: ``text`` itself when it reads as a filter,
     else a case-insensitive match on the name."""
     if not text:
         return None
-    if _FILTER_LIKE.search(text):
+    if looks_like_filter(text):
         return text
     return "name ILIKE '%" + text.replace("'", "''") + "%'"
 

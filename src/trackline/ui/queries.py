@@ -3,8 +3,8 @@
 On a SQL store these run in SQL, through the same filter compiler as ``search_runs``
 (:func:`~trackline.store.sql.filters.runs_query`): the page is an ``OFFSET``/``LIMIT`` of the
 ordered, filtered query (ordering by duration, which the search grammar lacks, is added
-here; ordering by a metric walks the index of that metric's values, see
-:func:`_rows_by_metric`), the total a ``COUNT`` of the same query, and the metric, param and
+here; ordering by a metric walks the index of that metric's values, as ``runs_query`` does
+for ``search_runs``), the total a ``COUNT`` of the same query, and the metric, param and
 tag keys are found by walking the key indexes one distinct key at a time (a "loose index
 scan": a few index seeks per key, however many runs the experiment has). Other stores fall
 back to their ``search_run_columns`` pages, without a total and without ordering by
@@ -20,14 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from trackline.entities import RunColumns
-from trackline.search import encode_page_token, parse_filter
+from trackline.search import encode_page_token
 from trackline.store.sql import experiments as experiment_sql
 from trackline.store.sql.filters import runs_query
 from trackline.store.sql.run_columns import INFO_COLUMNS, load_run_columns
 from trackline.store.sql.schema import latest_metrics, params, runs, tags
 from trackline.store.sql.tracking import SqlTrackingStore
 from trackline.store.tracking_store import TrackingStore
-from trackline.validation import METRIC_VALUE_MAX
 
 __all__ = ["KEY_LIMIT", "RunPage", "experiment_keys", "run_counts", "run_page", "run_total"]
 
@@ -100,32 +99,6 @@ def _rows(
     return list(conn.execute(query.with_only_columns(*INFO_COLUMNS, *_EXTRA_COLUMNS)))
 
 
-def _rows_by_metric(
-    conn: sa.Connection,
-    ids: list[int],
-    filter_string: str | None,
-    view: int,
-    order_by: Sequence[str],
-    metric_key: str,
-    offset: int,
-    limit: int,
-) -> list[Any]:
-    """The page of runs ordered by a metric, in two steps. Runs that have a value come
-    first in that order: the filter with ``metrics.<key> >= -max`` added finds them by
-    walking the ``(experiment_id, key, value)`` index, which needs no sort of the whole
-    experiment. Only a page reaching past them reads the rest (runs without the metric,
-    or NaN) through the plain query, where they come after them."""
-    parse_filter(filter_string, "runs")  # its errors at their positions in the user's text
-    present = f"metrics.`{metric_key.replace('`', '``')}` >= {-METRIC_VALUE_MAX!r}"
-    narrowed = f"({filter_string}) AND {present}" if filter_string else present
-    rows = _rows(conn, ids, narrowed, view, order_by, offset, limit)
-    if len(rows) < limit:
-        with_value = offset + len(rows) if rows else _count(conn, ids, narrowed, view)
-        start = max(offset, with_value)
-        rows += _rows(conn, ids, filter_string, view, order_by, start, limit - len(rows))
-    return rows
-
-
 def run_page(
     store: TrackingStore,
     experiment_ids: Sequence[str],
@@ -136,13 +109,12 @@ def run_page(
     limit: int,
     *,
     by_duration: bool | None = None,
-    metric_key: str | None = None,
     with_total: bool = True,
 ) -> RunPage:
     """Runs ``offset`` to ``offset + limit`` of the search, ordered by ``order_by`` (or by
-    duration, ascending when ``by_duration`` is True, descending when False; ``metric_key``
-    names the metric ``order_by`` starts with, if it does). With ``with_total`` the page
-    also counts every matching run (a scan of them all; the HTML page asks for it apart)."""
+    duration, ascending when ``by_duration`` is True, descending when False). With
+    ``with_total`` the page also counts every matching run (a scan of them all; the HTML
+    page asks for it apart)."""
     if not isinstance(store, SqlTrackingStore):
         return _fallback_page(
             store, experiment_ids, filter_string, view_type, order_by, offset, limit
@@ -151,13 +123,8 @@ def run_page(
     if not ids:
         return RunPage(RunColumns(), total=0)
     with store.db.read() as conn:
-        if metric_key is not None and by_duration is None:
-            rows = _rows_by_metric(
-                conn, ids, filter_string, view_type, order_by, metric_key, offset, limit + 1
-            )
-        else:
-            order = None if by_duration is not None else order_by
-            rows = _rows(conn, ids, filter_string, view_type, order, offset, limit + 1, by_duration)
+        order = None if by_duration is not None else order_by
+        rows = _rows(conn, ids, filter_string, view_type, order, offset, limit + 1, by_duration)
         has_more = len(rows) > limit
         del rows[limit:]
         total = _count(conn, ids, filter_string, view_type) if with_total else None

@@ -9,12 +9,15 @@ page (its twin: ``/ui-api`` + the same path)  what it shows
 ``/runs/<id>/artifacts?path=``              the artifact browser and previews
 ``/runs/<id>/metrics/<key>``                metric histories, overlaid and downsampled
 ``/compare?runs=<id>,<id>``                 runs side by side, with their charts
+``/models``                                 the registered models, with search
+``/models/<name>``                          a model: versions, aliases, tags, audit trail
+``/models/<name>/versions/<v>``             a version: stage, aliases, signature, audit trail
 ==========================================  ==================================================
 
 Actions (``POST``, same-origin JSON, see :mod:`trackline.ui.actions`) live under
-``/ui-api/experiments/...`` and ``/ui-api/runs/...``. Static files: ``/static/ui/...`` (this
-package's CSS and JavaScript) and ``/static/vendor/plotly.min.js`` (from the installed
-``plotly`` package). The model registry's pages will join this table.
+``/ui-api/experiments/...``, ``/ui-api/runs/...`` and ``/ui-api/models/...``. Static files:
+``/static/ui/...`` (this package's CSS and JavaScript) and ``/static/vendor/plotly.min.js``
+(from the installed ``plotly`` package).
 """
 
 from __future__ import annotations
@@ -44,6 +47,18 @@ from trackline.ui.experiments import (
     restore_experiment,
     set_experiment_description,
 )
+from trackline.ui.model_list import create_model, models_page
+from trackline.ui.model_page import (
+    delete_model,
+    delete_model_alias,
+    delete_model_tag,
+    model_page,
+    rename_model,
+    set_model_alias,
+    set_model_description,
+    set_model_tag,
+)
+from trackline.ui.registration import register_model
 from trackline.ui.rendering import json_route, page_routes
 from trackline.ui.run_page import (
     delete_run_tag,
@@ -55,6 +70,14 @@ from trackline.ui.run_page import (
     set_run_tag,
 )
 from trackline.ui.runs_table import experiment_count, experiment_page
+from trackline.ui.version_page import (
+    delete_version,
+    delete_version_tag,
+    set_version_description,
+    set_version_tag,
+    transition_stage,
+    version_page,
+)
 
 __all__ = ["plotly_js_path", "routes"]
 
@@ -104,7 +127,12 @@ def routes(ctx: UiContext) -> list[BaseRoute]:
         ("/runs/{run_id}/artifacts", artifacts_page, "A run's artifact browser"),
         ("/runs/{run_id}/metrics/{key:path}", metric_page, "Metric histories, downsampled"),
         ("/compare", compare_page, "Runs compared"),
+        ("/models", models_page, "The registered models"),
+        ("/models/{name}", model_page, "A registered model's page"),
+        ("/models/{name}/versions/{version}", version_page, "A model version's page"),
     ]
+    model = "/models/{name}"
+    version = model + "/versions/{version}"
     actions = [
         ("/experiments/create", create_experiment),
         ("/experiments/{experiment_id}/rename", rename_experiment),
@@ -117,6 +145,20 @@ def routes(ctx: UiContext) -> list[BaseRoute]:
         ("/runs/{run_id}/tags/delete", delete_run_tag),
         ("/runs/{run_id}/description", set_run_description),
         ("/runs/{run_id}/rename", rename_run),
+        ("/runs/{run_id}/register", register_model),
+        ("/models/create", create_model),
+        (model + "/description", set_model_description),
+        (model + "/tags/set", set_model_tag),
+        (model + "/tags/delete", delete_model_tag),
+        (model + "/aliases/set", set_model_alias),
+        (model + "/aliases/delete", delete_model_alias),
+        (model + "/rename", rename_model),
+        (model + "/delete", delete_model),
+        (version + "/stage", transition_stage),
+        (version + "/description", set_version_description),
+        (version + "/tags/set", set_version_tag),
+        (version + "/tags/delete", delete_version_tag),
+        (version + "/delete", delete_version),
     ]
     table: list[BaseRoute] = [
         _plotly_route(),

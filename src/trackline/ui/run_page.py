@@ -2,8 +2,9 @@
 
 ``/runs/<id>`` shows the overview (status, times, duration, user, source and git commit,
 parent and children), the description, params, latest metrics (each linking to its chart),
-tags and the top of the artifact tree. Actions: set and delete a tag, set the description
-(the ``mlflow.note.content`` tag), rename, and delete or restore runs.
+tags, the top of the artifact tree and the models the run logged (each with a **Register
+model** button, see :mod:`trackline.ui.registration`). Actions: set and delete a tag, set
+the description (the ``mlflow.note.content`` tag), rename, and delete or restore runs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from trackline.ui.actions import Body
 from trackline.ui.artifact_view import folder_listing
 from trackline.ui.columns import PARENT_TAG
 from trackline.ui.context import UiContext
+from trackline.ui.registration import logged_models_of_run
 from trackline.ui.rendering import Page, Query
 from trackline.ui.runs_table import NOTE_TAG
 from trackline.ui.summary import run_summary
@@ -96,6 +98,7 @@ def run_page(ctx: UiContext, query: Query) -> Page:
         ],
         "datasets": datasets,
         "artifacts": folder_listing(ctx, run_id, ""),
+        "logged_models": logged_models_of_run(ctx, run_id),
     }
     return Page("run.html", str(summary["name"]), data)
 

@@ -88,7 +88,6 @@ def experiment_page(ctx: UiContext, query: Query) -> Page:
             offset,
             limit,
             by_duration=sort.by_duration,
-            metric_key=sort.column.key if sort.column.group == "metrics" else None,
             with_total=query.twin,  # the page asks for it apart: counting scans every match
         )
     except InvalidParameterValue as exc:

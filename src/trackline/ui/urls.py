@@ -20,6 +20,9 @@ __all__ = [
     "experiment_count",
     "experiments",
     "metric",
+    "model",
+    "model_version",
+    "models",
     "run",
     "static",
     "twin",
@@ -83,6 +86,21 @@ def metric(run_id: str, key: str, **query: object) -> str:
 def compare(run_ids: Iterable[str], **query: object) -> str:
     """The comparison of several runs."""
     return _with_query("/compare", {"runs": ",".join(run_ids), **query})
+
+
+def models(**query: object) -> str:
+    """The registered models."""
+    return _with_query("/models", query)
+
+
+def model(name: str, **query: object) -> str:
+    """A registered model's page (names hold no ``/``: one path segment)."""
+    return _with_query(f"/models/{_segment(name)}", query)
+
+
+def model_version(name: str, version: object) -> str:
+    """A model version's page."""
+    return f"/models/{_segment(name)}/versions/{_segment(str(version))}"
 
 
 def twin(url: str) -> str:

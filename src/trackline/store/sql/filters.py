@@ -9,39 +9,48 @@ unchanged on SQLite, PostgreSQL and MySQL/MariaDB; runs and experiments mean exa
   ``NOT EXISTS``) on that run's row(s), so it composes with ``AND``, ``OR`` and parentheses
   and a run lacking the key fails every comparison but ``IS NULL``. Metrics are read from
   ``latest_metrics``; a NaN (``is_nan``) matches only ``!=``.
-* Strings compare byte for byte and LIKE is case-sensitive on every backend. SQLite needs
-  ``PRAGMA case_sensitive_like=ON`` (set by ``engine.Database``); on MySQL, whose default
-  collations ignore case (and trailing spaces in ``=``), comparisons go through
-  ``CAST(... AS BINARY)`` and LIKE patterns through ``COLLATE utf8mb4_bin``. LIKE patterns
-  are rewritten to a canonical form (see :mod:`trackline.search.pattern`).
+* Strings compare byte for byte, LIKE is case-sensitive, strings order by code point, on
+  every backend (see :mod:`~trackline.store.sql.expressions`).
 * Ordering puts missing values last in both directions (metrics: numbers, then NaN, then
-  missing) and strings in code point order (PostgreSQL ``COLLATE "C"``, MySQL binary).
+  missing).
 
-Speed: when a run search is ordered by a metric that a top-level ``AND`` term of the filter
-also compares (``metrics.rmse < 7`` with ``order_by=["metrics.rmse"]``), the metric is
-inner-joined and the term is applied to the joined row instead of an ``EXISTS``, so the
-database can walk the ``latest_metrics (key, value)`` index in order and stop after one page.
+Speed: ordering runs by a metric walks the ``latest_metrics (experiment_id, key, value)``
+index in order and stops after one page, instead of sorting every matching run:
+
+* when a top-level ``AND`` term of the filter compares the metric (``metrics.rmse < 7`` with
+  ``order_by=["metrics.rmse"]``), the metric is inner-joined and the term is applied to the
+  joined row instead of an ``EXISTS``;
+* otherwise (:func:`~trackline.store.sql.run_order.split_by_metric`) the value at the
+  page's end is found by that index walk, the runs up to it are read as a range of the
+  index, and the runs without a value (NaN, then missing) only when the page reaches them.
+  Pages deeper than 10,000 rows sort every matching run instead (a walk that long costs
+  more).
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.sql.selectable import FromClause, Join
 
 from trackline.entities import LifecycleStage, LoggedModelStatus, ViewType
 from trackline.exceptions import InvalidParameterValue
 from trackline.search import And, Comparison, Expr, OrderKey, Value, parse_filter, parse_order_by
 from trackline.search.order_by import parse_order_clause
-from trackline.search.pattern import sql_like_pattern
+from trackline.store.sql import run_order
+from trackline.store.sql.expressions import (
+    NUMERIC_OPS,
+    NullsLast,
+    direction,
+    number_test,
+    sortable,
+    string_test,
+)
+from trackline.store.sql.run_order import RUN_COLUMNS, order_on, order_terms
 from trackline.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -70,147 +79,11 @@ __all__ = [
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 _INT64 = 2**63
-
-_NUMERIC_OPS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 # Comparators that a run lacking the metric or having NaN for it never satisfies.
 _PRESENT_NUMBER_OPS = frozenset({"=", "<", "<=", ">", ">="})
 
-_RUN_COLUMNS: dict[str, ColumnElement[Any]] = {
-    "run_id": runs.c.run_uuid,
-    "run_name": runs.c.name,
-    "status": runs.c.status,
-    "user_id": runs.c.user_id,
-    "artifact_uri": runs.c.artifact_uri,
-    "start_time": runs.c.start_time,
-    "end_time": runs.c.end_time,
-}
-_RUN_STRING_ATTRIBUTES = frozenset({"run_name", "status", "user_id", "artifact_uri"})
-
-
-# -- dialect-specific SQL ------------------------------------------------------------------
-
-
-class _PerDialect(ColumnElement[Any]):
-    """An expression written differently per dialect: ``variants[name]`` or ``default``."""
-
-    inherit_cache = False
-
-    def __init__(self, default: ColumnElement[Any], **variants: ColumnElement[Any]) -> None:
-        self.default = default
-        self.variants = variants
-        self.type = default.type
-
-    def self_group(self, against: OperatorType | None = None) -> ColumnElement[Any]:
-        # Group each variant as it would be grouped on its own (an OR inside an AND gets
-        # parentheses); never wrap this element, which would add "= 1" on SQLite and MySQL.
-        return _PerDialect(
-            self.default.self_group(against=against),
-            **{name: v.self_group(against=against) for name, v in self.variants.items()},
-        )
-
-
-@compiles(_PerDialect)
-def _compile_per_dialect(element: _PerDialect, compiler: SQLCompiler, **kw: Any) -> str:
-    chosen = element.variants.get(compiler.dialect.name, element.default)
-    return compiler.process(chosen, **kw)
-
-
-class _NullsLast(ColumnElement[Any]):
-    """An ORDER BY term that puts NULLs last in both directions on every dialect."""
-
-    inherit_cache = False
-
-    def __init__(self, expr: ColumnElement[Any], ascending: bool) -> None:
-        self.expr = expr
-        self.ascending = ascending
-        self.type = expr.type
-
-
-@compiles(_NullsLast)
-def _compile_nulls_last(element: _NullsLast, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite and MySQL sort NULL first: DESC already puts it last (and keeps index order).
-    text = compiler.process(element.expr, **kw)
-    return f"{text} IS NULL, {text} ASC" if element.ascending else f"{text} DESC"
-
-
-@compiles(_NullsLast, "postgresql")
-def _compile_nulls_last_pg(element: _NullsLast, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL sorts NULL last: ASC already does what we want.
-    text = compiler.process(element.expr, **kw)
-    return f"{text} ASC" if element.ascending else f"{text} DESC NULLS LAST"
-
-
-def _binary(expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """MySQL's byte-for-byte view of a string (no case folding, no trailing-space padding)."""
-    return sa.cast(expr, sa.BINARY())
-
-
-def _sortable(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A string column ordered by code point on every dialect."""
-    return _PerDialect(column, postgresql=column.collate("C"), mysql=_binary(column))
-
-
-def _string(value: str) -> ColumnElement[str]:
-    return sa.literal(value, sa.String())
-
-
-def _string_test(column: ColumnElement[Any], comparator: str, value: Value) -> ColumnElement[Any]:
-    """``column <comparator> value`` for strings, case- and byte-exact on every dialect."""
-    if comparator in ("LIKE", "ILIKE"):
-        assert isinstance(value, str)
-        pattern, escaped = sql_like_pattern(value)
-        escape = "\\" if escaped else None
-        if comparator == "LIKE":
-            return _PerDialect(
-                column.like(_string(pattern), escape=escape),
-                mysql=column.like(_string(pattern).collate("utf8mb4_bin"), escape=escape),
-            )
-        return _PerDialect(
-            column.ilike(_string(pattern), escape=escape),
-            mysql=sa.func.lower(column).like(
-                sa.func.lower(_string(pattern)).collate("utf8mb4_bin"), escape=escape
-            ),
-        )
-    if comparator in ("IN", "NOT IN"):
-        assert isinstance(value, tuple)
-        values = [_string(v) for v in value]
-        exact = [_binary(_string(v)) for v in value]
-        if comparator == "IN":
-            return _PerDialect(
-                column.in_(values), mysql=sa.and_(column.in_(values), _binary(column).in_(exact))
-            )
-        return _PerDialect(column.not_in(values), mysql=_binary(column).not_in(exact))
-    assert isinstance(value, str)
-    if comparator == "=":
-        return _PerDialect(
-            column == _string(value),
-            # The plain test lets MySQL use an index; the binary one makes it exact.
-            mysql=sa.and_(column == _string(value), _binary(column) == _binary(_string(value))),
-        )
-    if comparator == "!=":
-        return _PerDialect(
-            column != _string(value), mysql=_binary(column) != _binary(_string(value))
-        )
-    raise InvalidParameterValue(f"comparator {comparator} does not apply to strings")
-
-
-def _number(value: Value) -> ColumnElement[Any]:
-    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
-        return sa.literal(value, sa.BigInteger())
-    assert isinstance(value, (int, float))
-    return sa.literal(float(value), sa.Double())
-
-
-def _number_test(column: ColumnElement[Any], comparator: str, value: Value) -> ColumnElement[Any]:
-    return _NUMERIC_OPS[comparator](column, _number(value))
-
+# The names under which other modules of the store import these helpers.
+_direction, _number_test, _sortable, _string_test = direction, number_test, sortable, string_test
 
 # -- runs ----------------------------------------------------------------------------------
 
@@ -219,7 +92,7 @@ def _metric_test(metric: FromClause, cmp: Comparison) -> ColumnElement[Any]:
     """The test of ``cmp`` on one ``latest_metrics`` row."""
     assert isinstance(cmp.value, (int, float))
     value: ColumnElement[float] = sa.literal(float(cmp.value), sa.Double())
-    test = _NUMERIC_OPS[cmp.comparator](metric.c.value, value)
+    test = NUMERIC_OPS[cmp.comparator](metric.c.value, value)
     if cmp.comparator == "!=":
         return sa.or_(metric.c.is_nan == sa.true(), test)
     return sa.and_(metric.c.is_nan == sa.false(), test)
@@ -228,11 +101,11 @@ def _metric_test(metric: FromClause, cmp: Comparison) -> ColumnElement[Any]:
 def _keyed_test(table: sa.Table, owner: ColumnElement[Any], cmp: Comparison) -> ColumnElement[Any]:
     """EXISTS/NOT EXISTS for a param or tag (of a run) or a tag (of an experiment)."""
     row = table.alias()
-    where = [row.c[owner.name] == owner, _string_test(row.c.key, "=", cmp.key)]
+    where = [row.c[owner.name] == owner, string_test(row.c.key, "=", cmp.key)]
     if cmp.comparator == "IS NULL":
         return ~sa.exists().where(*where)
     if cmp.comparator != "IS NOT NULL":
-        where.append(_string_test(row.c.value, cmp.comparator, cmp.value))
+        where.append(string_test(row.c.value, cmp.comparator, cmp.value))
     return sa.exists().where(*where)
 
 
@@ -248,13 +121,13 @@ def _dataset_test(cmp: Comparison) -> ColumnElement[Any]:
         where += [
             tag.c.input_uuid == link.c.input_uuid,
             tag.c.name == DATASET_CONTEXT_TAG,
-            _string_test(tag.c.value, cmp.comparator, cmp.value),
+            string_test(tag.c.value, cmp.comparator, cmp.value),
         ]
     else:
         dataset = datasets.alias()
         where += [
             dataset.c.dataset_uuid == link.c.source_id,
-            _string_test(dataset.c[cmp.key], cmp.comparator, cmp.value),
+            string_test(dataset.c[cmp.key], cmp.comparator, cmp.value),
         ]
     return sa.exists().where(*where)
 
@@ -264,7 +137,7 @@ def _run_test(cmp: Comparison) -> ColumnElement[Any]:
         metric = latest_metrics.alias()
         return sa.exists().where(
             metric.c.run_uuid == runs.c.run_uuid,
-            _string_test(metric.c.key, "=", cmp.key),
+            string_test(metric.c.key, "=", cmp.key),
             _metric_test(metric, cmp),
         )
     if cmp.entity == "param":
@@ -276,10 +149,10 @@ def _run_test(cmp: Comparison) -> ColumnElement[Any]:
     if cmp.key == "run_name":
         name = Comparison("tag", RUN_NAME_TAG, cmp.comparator, cmp.value)
         return _keyed_test(tags, runs.c.run_uuid, name)
-    column = _RUN_COLUMNS[cmp.key]
+    column = RUN_COLUMNS[cmp.key]
     if cmp.key in ("start_time", "end_time"):
-        return _number_test(column, cmp.comparator, cmp.value)
-    return _string_test(column, cmp.comparator, cmp.value)
+        return number_test(column, cmp.comparator, cmp.value)
+    return string_test(column, cmp.comparator, cmp.value)
 
 
 def _condition(expr: Expr, test: Callable[[Comparison], ColumnElement[Any]]) -> ColumnElement[Any]:
@@ -308,10 +181,6 @@ def _check_page(offset: int, limit: int) -> None:
             raise InvalidParameterValue(f"Invalid {name} {number!r}: expected an int >= 0")
 
 
-def _direction(expr: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:
-    return expr.asc() if ascending else expr.desc()
-
-
 def runs_query(
     experiment_ids: Sequence[int],
     filter_string: str | None,
@@ -325,7 +194,8 @@ def runs_query(
     Runs of ``experiment_ids`` in the lifecycle stages of ``run_view_type`` (a ``ViewType``)
     that pass ``filter_string``, ordered by ``order_by`` then ``start_time DESC, run_uuid``,
     rows ``offset`` to ``offset + limit``. Raises ``InvalidParameterValue`` for a malformed
-    filter or order_by.
+    filter or order_by. The statement selects from ``runs`` (callers may swap in other
+    columns of it with ``with_only_columns``).
     """
     expr = parse_filter(filter_string, "runs")
     keys = parse_order_by(order_by, "runs")
@@ -351,37 +221,29 @@ def runs_query(
             and term.comparator in _PRESENT_NUMBER_OPS
         ):
             required.setdefault(term.key, []).append(term)
+    lead = keys[0]
+    if (
+        lead.entity == "metric"
+        and lead.key not in required
+        and 0 < offset + limit <= run_order.SPLIT_ROWS
+    ):
+        where += [_condition(t, _run_test) for t in _conjuncts(expr)]
+        return run_order.split_by_metric(ids, where, keys, offset, limit)
     applied: set[int] = set()
     source: FromClause | Join = runs
-    terms: list[ColumnElement[Any]] = []
-    for index, key in enumerate(keys):
-        if key.entity == "attribute":
-            terms += _run_attribute_order(key)
-            continue
-        table = {"metric": latest_metrics, "param": params, "tag": tags}[key.entity]
-        row = table.alias(f"order_{index}")
-        on = sa.and_(row.c.run_uuid == runs.c.run_uuid, _string_test(row.c.key, "=", key.key))
-        if key.entity == "metric" and key.key in required:
-            # Inner join: the filter's terms on this metric hold on the joined row, which
-            # the (experiment_id, key, value) index yields in order, one experiment at a time.
-            in_experiments = row.c.experiment_id.in_(ids) if ids else sa.false()
-            source = source.join(row, sa.and_(on, in_experiments))
-            for cmp in required[key.key]:
-                where.append(_metric_test(row, cmp))
-                applied.add(id(cmp))
-            terms.append(_direction(row.c.value, key.ascending))
-        elif key.entity == "metric":
-            source = source.outerjoin(row, on)
-            terms += [
-                row.c.value.is_(None).asc(),
-                row.c.is_nan.asc(),
-                _direction(row.c.value, key.ascending),
-            ]
-        else:
-            source = source.outerjoin(row, on)
-            terms.append(_NullsLast(_sortable(row.c.value), key.ascending))
-    rest = [t for t in _conjuncts(expr) if id(t) not in applied]
-    where += [_condition(t, _run_test) for t in rest]
+    if lead.entity == "metric" and lead.key in required:
+        # Inner join: the filter's terms on this metric hold on the joined row, which the
+        # (experiment_id, key, value) index yields in order, one experiment at a time.
+        row = latest_metrics.alias("order_0")
+        in_experiments = row.c.experiment_id.in_(ids) if ids else sa.false()
+        source = runs.join(row, sa.and_(order_on(row, lead.key), in_experiments))
+        for cmp in required[lead.key]:
+            where.append(_metric_test(row, cmp))
+            applied.add(id(cmp))
+        source, terms = order_terms(source, keys[1:], [direction(row.c.value, lead.ascending)])
+    else:
+        source, terms = order_terms(source, keys, [])
+    where += [_condition(t, _run_test) for t in _conjuncts(expr) if id(t) not in applied]
     return (
         sa.select(runs.c.run_uuid)
         .select_from(source)
@@ -390,15 +252,6 @@ def runs_query(
         .limit(limit)
         .offset(offset)
     )
-
-
-def _run_attribute_order(key: OrderKey) -> list[ColumnElement[Any]]:
-    column = _RUN_COLUMNS[key.key]
-    if key.key in ("run_id", "start_time"):  # never NULL: plain order, served by the index
-        return [_direction(column, key.ascending)]
-    if key.key in _RUN_STRING_ATTRIBUTES:
-        column = _sortable(column)
-    return [_NullsLast(column, key.ascending)]
 
 
 # -- experiments ---------------------------------------------------------------------------
@@ -424,8 +277,8 @@ def _experiment_test(cmp: Comparison) -> ColumnElement[Any]:
     if cmp.key == "experiment_id":
         return _experiment_id_test(cmp.comparator, cmp.value)
     if cmp.key == "name":
-        return _string_test(experiments.c.name, cmp.comparator, cmp.value)
-    return _number_test(experiments.c[cmp.key], cmp.comparator, cmp.value)
+        return string_test(experiments.c.name, cmp.comparator, cmp.value)
+    return number_test(experiments.c[cmp.key], cmp.comparator, cmp.value)
 
 
 def experiments_query(
@@ -450,11 +303,11 @@ def experiments_query(
     for key in keys:
         column: ColumnElement[Any] = experiments.c[key.key]
         if key.key == "experiment_id":
-            terms.append(_direction(column, key.ascending))
+            terms.append(direction(column, key.ascending))
         elif key.key == "name":
-            terms.append(_direction(_sortable(column), key.ascending))
+            terms.append(direction(sortable(column), key.ascending))
         else:
-            terms.append(_NullsLast(column, key.ascending))
+            terms.append(NullsLast(column, key.ascending))
     return (
         sa.select(experiments.c.experiment_id)
         .where(*where)
@@ -496,9 +349,9 @@ def _on_datasets(metric: FromClause, refs: Sequence[DatasetRef]) -> list[ColumnE
         return []
     options = []
     for name, digest in refs:
-        test = _string_test(metric.c.dataset_name, "=", name)
+        test = string_test(metric.c.dataset_name, "=", name)
         if digest:
-            test = sa.and_(test, _string_test(metric.c.dataset_digest, "=", digest))
+            test = sa.and_(test, string_test(metric.c.dataset_digest, "=", digest))
         options.append(test)
     return [sa.or_(*options)]
 
@@ -513,7 +366,7 @@ def _latest_model_metric(key: str, refs: Sequence[DatasetRef]) -> tuple[FromClau
     )
     where = [
         point.c.model_id == _lm.model_id,
-        _string_test(point.c.metric_name, "=", key),
+        string_test(point.c.metric_name, "=", key),
         *_on_datasets(point, refs),
         ~sa.exists().where(
             newer.c.model_id == point.c.model_id,
@@ -527,11 +380,11 @@ def _latest_model_metric(key: str, refs: Sequence[DatasetRef]) -> tuple[FromClau
 
 def _model_pair_test(table: sa.Table, key_column: str, value_column: str, cmp: Comparison) -> Any:
     row = table.alias()
-    where = [row.c.model_id == _lm.model_id, _string_test(row.c[key_column], "=", cmp.key)]
+    where = [row.c.model_id == _lm.model_id, string_test(row.c[key_column], "=", cmp.key)]
     if cmp.comparator == "IS NULL":
         return ~sa.exists().where(*where)
     if cmp.comparator != "IS NOT NULL":
-        where.append(_string_test(row.c[value_column], cmp.comparator, cmp.value))
+        where.append(string_test(row.c[value_column], cmp.comparator, cmp.value))
     return sa.exists().where(*where)
 
 
@@ -548,7 +401,7 @@ def _logged_model_tester(refs: Sequence[DatasetRef]) -> Callable[[Comparison], A
             point, where = _latest_model_metric(cmp.key, refs)
             assert isinstance(cmp.value, (int, float))
             value: ColumnElement[float] = sa.literal(float(cmp.value), sa.Double())
-            number = _NUMERIC_OPS[cmp.comparator](point.c.metric_value, value)
+            number = NUMERIC_OPS[cmp.comparator](point.c.metric_value, value)
             if cmp.comparator == "!=":
                 where.append(sa.or_(point.c.is_nan == sa.true(), number))
             else:
@@ -564,8 +417,8 @@ def _logged_model_tester(refs: Sequence[DatasetRef]) -> Callable[[Comparison], A
             numbers = [_status_number(str(v)) for v in values]
             return column.in_(numbers) if cmp.comparator in ("=", "IN") else column.not_in(numbers)
         if cmp.key in ("creation_timestamp", "last_updated_timestamp"):
-            return _number_test(column, cmp.comparator, cmp.value)
-        return _string_test(column, cmp.comparator, cmp.value)
+            return number_test(column, cmp.comparator, cmp.value)
+        return string_test(column, cmp.comparator, cmp.value)
 
     return test
 
@@ -622,11 +475,11 @@ def _logged_model_order_terms(
             return sa.select(column).where(*where).order_by(*latest).limit(1).scalar_subquery()
 
         value, is_nan = latest_of(point.c.metric_value), latest_of(point.c.is_nan)
-        return [value.is_(None).asc(), is_nan.asc(), _direction(value, key.ascending)]
+        return [value.is_(None).asc(), is_nan.asc(), direction(value, key.ascending)]
     column = _LOGGED_MODEL_COLUMNS[key.key]
     if key.key in ("model_id", "creation_timestamp", "last_updated_timestamp", "status"):
-        return [_direction(column, key.ascending)]  # never NULL
-    return [_NullsLast(_sortable(column), key.ascending)]
+        return [direction(column, key.ascending)]  # never NULL
+    return [NullsLast(sortable(column), key.ascending)]
 
 
 def logged_models_query(
