@@ -6,6 +6,10 @@ temporary working directory with its own SQLite file; the two implementations al
 machine noise falls on both. The search workloads read a database populated once per
 implementation and size through that implementation's public API and cached in
 ``bench/.cache``. Results go to stdout and to ``bench/results/`` as JSON and Markdown.
+
+With ``--backend postgresql`` only the server workloads run, each server on a scratch
+PostgreSQL database of its own (``bench/postgres.py``), plus the scaling workloads
+(``bench/scaling.py``: 1, 2 and 4 server workers).
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.catalog import Params, Workload, all_workloads
+from bench.postgres import DEFAULT_URI, Postgres, PostgresError, PostgresPopulations
 from bench.report import IMPLS, Outcome, Report
+from bench.scaling import scaling_workloads
 from bench.workloads import DB_NAME, RESULT_PREFIX
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORKLOADS_PY = BENCH / "workloads.py"
 HTTP_WORKLOADS_PY = BENCH / "http_workloads.py"
+PG_WORKLOADS_PY = BENCH / "pg_workloads.py"
+BACKENDS = ("sqlite", "postgresql")
 DEFAULT_PYTHONS = {
     "mlflow": BENCH / ".venv-mlflow" / "bin" / "python",
     "trackline": ROOT / ".venv" / "bin" / "python",
@@ -256,17 +264,21 @@ def run_workload(
     backend: str = "sqlite",
     timeout: float = 3600,
     client_python: Path | None = None,
+    postgres: PostgresPopulations | None = None,
 ) -> Outcome:
     """One repetition of a workload in a fresh temporary directory.
 
     A server workload runs against ``impl``'s server (started from ``python``'s
-    virtualenv, on the directory's SQLite file); its client runs in ``client_python``
-    (default ``python``).
+    virtualenv, on the directory's SQLite file, or with ``backend="postgresql"`` on a
+    scratch database of ``postgres``); its client runs in ``client_python`` (default
+    ``python``).
     """
     params = dict(workload.sizes[profile])
+    if backend == "postgresql" and (not workload.server or postgres is None):
+        return Outcome(False, error="on PostgreSQL only server workloads run (with a server)")
     with tempfile.TemporaryDirectory(prefix=f"bench-{impl}-") as tmp:
         workdir = Path(tmp)
-        if workload.search_size is not None:
+        if workload.search_size is not None and backend == "sqlite":
             if cache is None:
                 raise ValueError(f"{workload.name} needs a PopulationCache")
             try:
@@ -284,7 +296,7 @@ def run_workload(
                     workload.command,
                     params,
                     workdir,
-                    backend=backend,
+                    backend="sqlite",  # the client's own store, unused: it talks to the server
                     timeout=timeout,
                     script=HTTP_WORKLOADS_PY,
                     extra_args=["--url", url],
@@ -292,10 +304,58 @@ def run_workload(
                 )
 
             env = child_env(workdir)
+            if postgres is not None and backend == "postgresql":
+                return _served_on_postgres(workload, impl, python, workdir, env, client, postgres)
             return run_served(workload, impl, python, workdir, workdir / DB_NAME, env, client)
         return run_child(
             python, impl, workload.command, params, workdir, backend=backend, timeout=timeout
         )
+
+
+def _served_on_postgres(
+    workload: Workload,
+    impl: str,
+    python: Path,
+    workdir: Path,
+    env: dict[str, str],
+    client: Callable[[str], Outcome],
+    postgres: PostgresPopulations,
+) -> Outcome:
+    """A server workload on a scratch PostgreSQL database (a copy of the search population's
+    template for the search workloads), dropped afterwards."""
+    from bench.server import run_served
+
+    try:
+        template = None
+        if workload.search_size is not None:
+            template = postgres.ensure(impl, workload.search_size)
+        with postgres.pg.scratch(impl, template) as uri:
+            return run_served(workload, impl, python, workdir, uri, env, client)
+    except RuntimeError as exc:  # PostgresError included
+        return Outcome(False, error=str(exc))
+
+
+def postgres_populations(
+    pg: Postgres, cache: PopulationCache, pythons: dict[str, Path], timeout: float, log: Log
+) -> PostgresPopulations:
+    """The PostgreSQL search populations, fingerprinted like ``cache``'s SQLite files and
+    populated by ``bench/pg_workloads.py`` in each implementation's interpreter."""
+
+    def populate(impl: str, params: Params, workdir: Path, uri: str) -> Outcome:
+        return run_child(
+            pythons[impl], impl, "populate", params, workdir, backend="postgresql",
+            timeout=timeout, script=PG_WORKLOADS_PY, extra_args=["--database-uri", uri], uri=uri,
+        )  # fmt: skip
+
+    return PostgresPopulations(
+        pg,
+        lambda impl, size: cache.path(impl, size).name,
+        populate,
+        procs=cache.procs,
+        refresh=cache.refresh,
+        timeout=timeout,
+        log=log,
+    )
 
 
 @contextlib.contextmanager
@@ -373,7 +433,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated run counts for the search workloads "
         "(10000,50000; --quick 1000; --tiny 40)",
     )
-    parser.add_argument("--backend", choices=["sqlite"], default="sqlite")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="the store: sqlite (every workload) or postgresql (the server workloads and the "
+        "scaling ones, on scratch databases of --postgres-uri's server)",
+    )
+    parser.add_argument(
+        "--postgres-uri",
+        default=DEFAULT_URI,
+        help="a database of the PostgreSQL server to use (to connect to; scratch databases "
+        "are created beside it) [$TRACKLINE_BENCH_POSTGRES_URI or the test server]",
+    )
     parser.add_argument("--populate-procs", type=int, default=2)
     parser.add_argument("--refresh-cache", action="store_true", help="re-populate search dbs")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per process")
@@ -397,7 +469,10 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
         if args.search_sizes
         else DEFAULT_SEARCH_SIZES[profile]
     )
-    chosen = select(all_workloads(profile, sizes), args.only)
+    catalogue = all_workloads(profile, sizes)
+    if args.backend == "postgresql":
+        catalogue = [w for w in catalogue if w.server] + scaling_workloads()
+    chosen = select(catalogue, args.only)
     if args.list:
         for w in chosen:
             print(f"{w.name:20} {w.description}  {json.dumps(w.sizes[profile])}")
@@ -422,6 +497,15 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
     cache = PopulationCache(
         args.cache_dir, pythons, procs=args.populate_procs, refresh=args.refresh_cache, log=log
     )
+    postgres = None
+    if args.backend == "postgresql":
+        try:
+            pg = Postgres(args.postgres_uri)
+            meta["postgres"] = f"{pg.shown}: {pg.check()}"
+        except PostgresError as exc:
+            log(str(exc))
+            return 2
+        postgres = postgres_populations(pg, cache, pythons, args.timeout, log)
     outcomes: dict[tuple[str, str], list[Outcome]] = {}
     started = time.perf_counter()
     with terminate_as_exit():
@@ -438,6 +522,7 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
                         backend=args.backend,
                         timeout=args.timeout,
                         client_python=pythons[workload.client or impl],
+                        postgres=postgres,
                     )
                     outcomes.setdefault((workload.name, impl), []).append(outcome)
                     log(
@@ -447,7 +532,8 @@ def main(argv: list[str] | None = None, log: Log = _stderr) -> int:
                     )
     meta["load average at end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall time (s)"] = round(time.perf_counter() - started, 1)
-    report = Report(meta, chosen, outcomes, cache.populations, judge_targets=profile == "full")
+    populations = cache.populations + (postgres.populations if postgres else [])
+    report = Report(meta, chosen, outcomes, populations, judge_targets=profile == "full")
     print(report.text())
     save(report, args.results_dir, log)
     return 1 if report.problems() else 0

@@ -1,11 +1,12 @@
 """Tracking servers for the benchmark's HTTP workloads: start, measure, stop.
 
 The harness (in trackline's virtualenv) starts the measured implementation's server on a
-free loopback port, on a SQLite file in the workload's temporary folder, in a session of its
-own::
+free loopback port, on a SQLite file in the workload's temporary folder (or, with
+``--backend postgresql``, a scratch PostgreSQL database: ``bench/postgres.py``), in a session
+of its own::
 
     <venv>/bin/trackline server --backend-store-uri sqlite:///<db> \
-        --artifacts-destination <dir> -h 127.0.0.1 -p PORT            # one worker
+        --artifacts-destination <dir> -h 127.0.0.1 -p PORT [--workers N]   # default one
     <venv>/bin/mlflow server --backend-store-uri sqlite:///<db> \
         --artifacts-destination <dir> --host 127.0.0.1 --port PORT [--workers N]
 
@@ -32,6 +33,7 @@ from typing import Any, NamedTuple
 
 from bench.catalog import Params, Workload
 from bench.report import Outcome
+from bench.scaling import ScaledWorkload
 
 HOST = "127.0.0.1"
 #: The workload command that only starts the server, checks that it answers, and stops it.
@@ -130,13 +132,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def store_uri(db: Path | str) -> str:
+    """The backend store URI of a SQLite file (a path) or a database URI (kept as is)."""
+    return db if isinstance(db, str) and "://" in db else f"sqlite:///{db}"
+
+
 def server_command(
-    impl: str, python: Path, db: Path, artifacts: Path, port: int, workers: int | None = None
+    impl: str,
+    python: Path,
+    db: Path | str,
+    artifacts: Path,
+    port: int,
+    workers: int | None = None,
 ) -> list[str]:
-    """The command line of ``impl``'s server (``workers`` None: the server's default)."""
+    """The command line of ``impl``'s server on ``db`` (a SQLite file or a database URI;
+    ``workers`` None: the server's default)."""
     script = python.parent / impl
     base = [str(script)] if script.exists() else [str(python), "-m", impl]
-    store = ["--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", str(artifacts)]
+    store = ["--backend-store-uri", store_uri(db), "--artifacts-destination", str(artifacts)]
     if impl == "trackline":
         command = [*base, "server", *store, "-h", HOST, "-p", str(port)]
     else:
@@ -283,13 +296,14 @@ def launch(
     impl: str,
     python: Path,
     workdir: Path,
-    db: Path,
+    db: Path | str,
     env: dict[str, str],
     *,
     workers: int | None = None,
     timeout: float = 180.0,
 ) -> tuple[ServerProcess, float]:
-    """Start ``impl``'s server on ``db`` in ``workdir/server``: the process and its start-up.
+    """Start ``impl``'s server on ``db`` (a SQLite file or a database URI) in
+    ``workdir/server``: the process and its start-up.
 
     A port that someone took between choosing and binding it is retried with another.
     """
@@ -324,7 +338,7 @@ def run_served(
     impl: str,
     python: Path,
     workdir: Path,
-    db: Path,
+    db: Path | str,
     env: dict[str, str],
     run: Callable[[str], Outcome],
     *,
@@ -338,6 +352,8 @@ def run_served(
     the workload declares them, and are always recorded under ``details["server"]``.
     """
     workers = workload.mlflow_workers if impl == "mlflow" else None
+    if isinstance(workload, ScaledWorkload):  # both servers with the same number
+        workers = workload.workers
     server: ServerProcess | None = None
     facts: Params = {}
     try:

@@ -5,8 +5,10 @@
 * Database errors a store let through are mapped so that a client mistake never reads as a
   server fault: integrity violations are 400 BAD_REQUEST (as MLflow's SQL store answers),
   bad data or a query too large for the database 400 INVALID_PARAMETER_VALUE, a locked or
-  busy database 503 TEMPORARILY_UNAVAILABLE (clients retry it). The store itself already
-  turns an unreachable database into TEMPORARILY_UNAVAILABLE.
+  busy database, one that cannot be reached (a lost or refused connection) and a pool with no
+  connection free 503 TEMPORARILY_UNAVAILABLE (clients retry it). The store itself already
+  turns an unreachable database into TEMPORARILY_UNAVAILABLE with the database's own words;
+  these are the errors that escaped it, answered without the driver's text.
 * Starlette's 404 and 405 (unknown path, wrong method) are ENDPOINT_NOT_FOUND, the code on
   which MLflow's client falls back to an endpoint's other method.
 * Anything else is a bug: 500 INTERNAL_ERROR with a generic message, the traceback logged
@@ -31,12 +33,15 @@ from trackline.exceptions import (
     TEMPORARILY_UNAVAILABLE,
     MlflowException,
 )
+from trackline.store.sql.engine import is_connection_error
 
 __all__ = ["error_response", "handle_http_exception"]
 
 _logger = logging.getLogger("trackline.server")
 
 _GENERIC = "An internal error occurred on the server; it has been logged."
+_UNREACHABLE = "The backend database cannot be reached; retry later."
+_POOL_EXHAUSTED = "Every connection to the backend database is busy; retry later."
 
 
 def _json_error(
@@ -63,6 +68,12 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, sa_exc.DataError):
         _logger.info("data error answered as INVALID_PARAMETER_VALUE: %s", exc.orig)
         return _json_error(400, INVALID_PARAMETER_VALUE, "A value in the request is invalid.")
+    if isinstance(exc, sa_exc.DBAPIError) and is_connection_error(exc):
+        _logger.warning("backend database unreachable: %s", exc.orig)
+        return _json_error(503, TEMPORARILY_UNAVAILABLE, _UNREACHABLE)
+    if isinstance(exc, sa_exc.TimeoutError):
+        _logger.warning("no database connection free: %s", exc)
+        return _json_error(503, TEMPORARILY_UNAVAILABLE, _POOL_EXHAUSTED)
     if isinstance(exc, sa_exc.OperationalError):
         return _operational_error(exc)
     _logger.error("unhandled error while serving a request", exc_info=exc)

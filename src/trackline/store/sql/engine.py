@@ -8,8 +8,20 @@ correctness:
   "database is locked" when a read lock cannot be upgraded) and the writers of one process
   share one lock, so they never contend with each other inside SQLite. Reads use their own
   engine and see a consistent snapshot without blocking writers.
-* **PostgreSQL and MySQL/MariaDB** use one pooled engine; the pool size is per process
-  (``TRACKLINE_DB_POOL_SIZE``, default 5).
+* **PostgreSQL and MySQL/MariaDB** use one pooled engine per process (each server worker
+  has its own): ``TRACKLINE_DB_POOL_SIZE`` connections kept open (default 5), up to
+  ``TRACKLINE_DB_MAX_OVERFLOW`` more under load (default 5), a request waits at most
+  ``TRACKLINE_DB_POOL_TIMEOUT`` seconds for one (default 30), connections are replaced after
+  ``TRACKLINE_DB_POOL_RECYCLE`` seconds (default 1800) and a new one gives up after
+  ``TRACKLINE_DB_CONNECT_TIMEOUT`` seconds (default 10). MLflow's
+  ``MLFLOW_SQLALCHEMYSTORE_POOL_SIZE``, ``..._MAX_OVERFLOW`` and ``..._POOL_RECYCLE`` are read
+  when trackline's are unset. Every connection is pinged when taken from the pool, so a
+  restarted database is picked up again without a restart of the server.
+
+A database that cannot be reached (refused, down, restarting, not accepting connections, no
+connection free in the pool) raises :class:`~trackline.exceptions.TemporarilyUnavailable`
+(a server answers 503, which clients retry); the transaction of a write that was cut off is
+rolled back by the database, so nothing is half written.
 
 The schema is created at the head revision on first use. Many processes opening a fresh
 database at once take a lock first (a file lock beside a SQLite file, an advisory lock on
@@ -22,20 +34,21 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
 from trackline.exceptions import InvalidParameterValue, InvalidState, TemporarilyUnavailable
 from trackline.store.sql.schema import SCHEMA_REVISION
 
-__all__ = ["Database", "normalize_url", "upgrade"]
+__all__ = ["Database", "is_connection_error", "normalize_url", "pool_options", "upgrade"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x7472_6B6C  # "trkl": the advisory lock id of schema creation on PostgreSQL
@@ -96,11 +109,16 @@ class Database:
     def _make_engine(self, *, immediate: bool) -> Engine:
         if self.dialect != "sqlite":
             _require_driver(self.dialect)
-            size = int(os.environ.get("TRACKLINE_DB_POOL_SIZE", "5"))
-            return sa.create_engine(
-                self.url, pool_size=size, max_overflow=size, pool_pre_ping=True,
-                pool_recycle=3600,
-            )  # fmt: skip
+            options = pool_options()
+            connect_timeout = options.pop("connect_timeout")
+            connect_args = {}
+            if "connect_timeout" not in self.url.query:
+                connect_args["connect_timeout"] = connect_timeout
+            engine = sa.create_engine(
+                self.url, pool_pre_ping=True, connect_args=connect_args, **options
+            )
+            event.listen(engine, "handle_error", _mark_connect_failure)
+            return engine
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 60}}
         if self._in_memory:
             kwargs["poolclass"] = StaticPool
@@ -206,29 +224,100 @@ def _require_driver(dialect: str) -> None:
         raise MissingDependency(module, extra, f"{dialect} backend stores") from None
 
 
+# -- pool settings and unreachable databases ----------------------------------------------
+
+#: (create_engine keyword, trackline's variable, MLflow's twin or None, default).
+_POOL_SETTINGS = (
+    ("pool_size", "TRACKLINE_DB_POOL_SIZE", "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE", 5),
+    ("max_overflow", "TRACKLINE_DB_MAX_OVERFLOW", "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW", 5),
+    ("pool_timeout", "TRACKLINE_DB_POOL_TIMEOUT", None, 30),
+    ("pool_recycle", "TRACKLINE_DB_POOL_RECYCLE", "MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE", 1800),
+    ("connect_timeout", "TRACKLINE_DB_CONNECT_TIMEOUT", None, 10),
+)
+
+
+def pool_options(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The connection pool settings of a PostgreSQL/MySQL engine, from the environment
+    (see the module's documentation); InvalidParameterValue for a value that is not a
+    whole number in range."""
+    env = os.environ if environ is None else environ
+    options: dict[str, int] = {}
+    for keyword, name, twin, default in _POOL_SETTINGS:
+        used = name if env.get(name, "").strip() or twin is None else twin
+        text = env.get(used, "").strip()
+        if not text:
+            options[keyword] = default
+            continue
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        lowest = 1 if keyword in ("pool_size", "pool_timeout", "connect_timeout") else 0
+        if keyword == "pool_recycle" and value == -1 and text == "-1":
+            value = lowest = -1  # SQLAlchemy's "never recycle"
+        if value < lowest:
+            raise InvalidParameterValue(
+                f"{used}={text!r}: expected a whole number of at least {lowest}"
+            )
+        options[keyword] = value
+    return options
+
+
+def _mark_connect_failure(context: ExceptionContext) -> None:
+    """A DBAPI error while opening a connection (no connection yet) means the database
+    cannot be reached, whatever the driver's wording: flag it as a disconnect."""
+    if context.connection is None and not context.is_disconnect:
+        context.is_disconnect = True
+
+
+#: psycopg SQLSTATEs of a lost or refused connection: class 08, and the server shutting
+#: down or starting (57P01-57P03); MySQL error numbers of the same (2002/2003 cannot
+#: connect, 2006 gone away, 2013 lost, 1040 too many connections, 1053 shutdown, 1927 killed,
+#: and PyMySQL's 0 for a connection it already closed).
+_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+_LOST_MYSQL = (0, 2002, 2003, 2006, 2013, 1040, 1053, 1927)
+_LOST_TEXT = (
+    "connection refused", "could not connect", "can't connect", "server closed",
+    "connection is closed", "unable to open database", "lost connection",
+    "terminating connection", "connection already closed", "gone away",
+)  # fmt: skip
+
+
 @contextlib.contextmanager
 def _translate_errors(db: Database) -> Iterator[None]:
     """Turn "cannot reach the database" into TEMPORARILY_UNAVAILABLE (a 503, retried by clients)."""
     try:
         yield
-    except OperationalError as exc:
-        if _is_connection_error(exc):
+    except DBAPIError as exc:
+        if is_connection_error(exc):
             raise TemporarilyUnavailable(
-                f"The backend database {db.url.render_as_string(hide_password=True)} "
-                f"cannot be reached: {exc.orig}"
+                f"The backend database {_display(db)} cannot be reached: "
+                + " ".join(str(exc.orig).split())
             ) from exc
         raise
+    except PoolTimeout as exc:  # every pooled connection busy for pool_timeout
+        raise TemporarilyUnavailable(
+            f"The backend database {_display(db)} is busy: no connection became free in "
+            f"time ({exc}); raise TRACKLINE_DB_POOL_SIZE or add server processes"
+        ) from exc
 
 
-def _is_connection_error(exc: OperationalError) -> bool:
+def is_connection_error(exc: DBAPIError) -> bool:
+    """Whether a database error means the connection was lost or could not be made (rather
+    than a problem with the statement)."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
     if exc.connection_invalidated:
         return True
-    text = str(exc.orig).lower()
-    return any(
-        s in text
-        for s in ("connection refused", "could not connect", "can't connect", "server closed",
-                  "connection is closed", "unable to open database", "lost connection")
-    )  # fmt: skip
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _LOST_SQLSTATES):
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _LOST_MYSQL:
+        return True
+    text = str(orig).lower()
+    return any(s in text for s in _LOST_TEXT)
 
 
 # -- schema -------------------------------------------------------------------------------
