@@ -159,3 +159,12 @@ def test_a_forked_child_writes_on_its_own_connection(sqlite_uri: str) -> None:
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM experiments")}
     db.close()
     assert names == {"from-parent", "from-child", "parent-again"}
+
+
+def test_postgresql_connections_run_without_jit(postgres_uri: str) -> None:
+    db = Database(postgres_uri)
+    try:
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        db.close()
