@@ -300,10 +300,6 @@ def _load_pyfunc(path: str) -> _SklearnModelWrapper:
 
 def autolog(*args: Any, **kwargs: Any) -> Any:
     """Log scikit-learn training automatically (see :mod:`trackline.autolog`)."""
-    try:
-        integration = importlib.import_module("trackline.autolog.sklearn")
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("trackline.autolog"):
-            raise
-        raise NotImplementedError("scikit-learn autologging is not available yet") from None
+    from trackline.autolog import sklearn as integration
+
     return integration.autolog(*args, **kwargs)

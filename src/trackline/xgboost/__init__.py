@@ -230,10 +230,6 @@ def _load_pyfunc(path: str) -> _XGBModelWrapper:
 
 def autolog(*args: Any, **kwargs: Any) -> Any:
     """Log ``xgb.train`` automatically (see :mod:`trackline.autolog`)."""
-    try:
-        integration = importlib.import_module("trackline.autolog.xgboost")
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("trackline.autolog"):
-            raise
-        raise NotImplementedError("XGBoost autologging is not available yet") from None
+    from trackline.autolog import xgboost as integration
+
     return integration.autolog(*args, **kwargs)
