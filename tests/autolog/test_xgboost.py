@@ -15,6 +15,7 @@ import xgboost as xgb
 from tests.autolog.conftest import CountingTransport
 
 import trackline as mlflow
+from trackline.autolog import xgboost as autolog_xgboost
 from trackline.entities import LoggedModelStatus
 
 # The notes' best params (objective "reg:linear" is XGBoost's old name of this one).
@@ -140,7 +141,11 @@ def test_logs_into_the_active_run_and_leaves_it_open(sqlite_tracking: str) -> No
     assert len(mlflow.search_runs(output_format="list")) == 1
 
 
-def test_metrics_are_sent_in_batches(counted_server: CountingTransport) -> None:
+def test_metrics_are_sent_in_batches(
+    counted_server: CountingTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches also leave every few seconds; a slow (loaded) machine must not add any here.
+    monkeypatch.setattr(autolog_xgboost, "_FLUSH_SECONDS", 3600.0)
     train, valid = _matrices()
     mlflow.xgboost.autolog(log_models=False)
     xgb.train(BEST_PARAMS, train, 300, evals=[(train, "train"), (valid, "valid")])
