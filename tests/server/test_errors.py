@@ -119,7 +119,7 @@ def _fuzz_nested(client: httpx.Client, endpoint: Endpoint, base: dict[str, Any],
 @pytest.mark.parametrize("endpoint", [e for e in TRACKING if "POST" in e.methods],
                          ids=lambda e: e.path)  # fmt: skip
 def test_malformed_bodies_never_cause_500(client: httpx.Client, endpoint: Endpoint) -> None:
-    url = f"{API_PREFIX}/{endpoint.path}"
+    url = endpoint.full_paths()[0]
     for raw in BAD_BODIES:
         response = client.post(url, content=raw, headers={"content-type": "application/json"})
         _check(response, (endpoint.path, raw[:20]))

@@ -135,6 +135,27 @@ def test_history_paging(store: SqlTrackingStore, run_id: str) -> None:
         store.get_metric_history(run_id, "p", page_token="%%%")
 
 
+def test_history_columns_equal_the_points(store: SqlTrackingStore, run_id: str) -> None:
+    values = [2.5, math.nan, math.inf, -math.inf, -1.0, 1e-300, 7.0]
+    store.log_batch(
+        run_id, metrics=[Metric("c", v, 50 - i, 2**40 + i) for i, v in enumerate(values)]
+    )
+    points = store.get_metric_history(run_id, "c")
+    history = store.get_metric_history_columns(run_id, "c")
+    assert (history.key, history.token) == ("c", None)
+    assert history.timestamp.tolist() == [m.timestamp for m in points]
+    assert history.step.tolist() == [m.step for m in points]
+    assert [repr(v) for v in history.value.tolist()] == [repr(m.value) for m in points]
+    assert [repr(m) for m in history.to_metrics()] == [repr(m) for m in points]
+    first = store.get_metric_history_columns(run_id, "c", max_results=4)
+    assert len(first) == 4
+    rest = store.get_metric_history_columns(run_id, "c", 4, first.token)
+    assert (len(rest), rest.token) == (3, None)
+    assert rest.step.tolist() == [m.step for m in points[4:]]
+    empty = store.get_metric_history_columns("c" * 32, "c")
+    assert (len(empty), empty.step.dtype.name, empty.value.dtype.name) == (0, "int64", "float64")
+
+
 def test_history_of_unknown_run_or_key_is_empty(store: SqlTrackingStore, run_id: str) -> None:
     assert store.get_metric_history("c" * 32, "m") == []
     assert store.get_metric_history(run_id, "never") == []

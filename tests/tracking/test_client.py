@@ -16,7 +16,6 @@ from trackline.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
-from trackline.tracking import client as client_module
 
 
 @pytest.fixture
@@ -214,12 +213,11 @@ def test_log_batch_and_its_limits(client: TracklineClient, run_id: str) -> None:
     assert "q" not in client.get_run(run_id).data.params
 
 
-def test_metric_history_pages(
-    client: TracklineClient, run_id: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(client_module, "_HISTORY_PAGE", 3)
-    client.log_batch(run_id, metrics=[Metric("m", float(i), i, i) for i in range(8)])
-    assert [m.step for m in client.get_metric_history(run_id, "m")] == list(range(8))
+def test_metric_history_reads_every_point(client: TracklineClient, run_id: str) -> None:
+    for start in range(0, 30000, 1000):  # more than one of MLflow's 25,000-point pages
+        points = [Metric("m", float(i), i, i) for i in range(start, start + 1000)]
+        client.log_batch(run_id, metrics=points)
+    assert [m.step for m in client.get_metric_history(run_id, "m")] == list(range(30000))
 
 
 # -- search --------------------------------------------------------------------------------

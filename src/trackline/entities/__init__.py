@@ -16,6 +16,7 @@ from trackline.entities.logged_model_parameter import LoggedModelParameter
 from trackline.entities.logged_model_status import LoggedModelStatus
 from trackline.entities.logged_model_tag import LoggedModelTag
 from trackline.entities.metric import Metric
+from trackline.entities.metric_history import MetricHistory
 from trackline.entities.model_version import ModelVersion
 from trackline.entities.model_version_stage import ALL_STAGES, canonical_stage
 from trackline.entities.model_version_status import ModelVersionStatus
@@ -51,6 +52,7 @@ __all__ = [
     "LoggedModelStatus",
     "LoggedModelTag",
     "Metric",
+    "MetricHistory",
     "ModelVersion",
     "ModelVersionStatus",
     "ModelVersionTag",

@@ -22,6 +22,7 @@ from trackline.entities import (
     LoggedModelStatus,
     LoggedModelTag,
     Metric,
+    MetricHistory,
     PagedList,
     Param,
     Run,
@@ -167,6 +168,18 @@ class TrackingStore(ABC):
         page_token: str | None = None,
     ) -> PagedList[Metric]:
         """Every point of a metric, ordered by (timestamp, step, value)."""
+
+    def get_metric_history_columns(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> MetricHistory:
+        """:meth:`get_metric_history` as three arrays (for bulk reads and charts). Stores
+        that can read them without one entity per point override it."""
+        page = self.get_metric_history(run_id, metric_key, max_results, page_token)
+        return MetricHistory.from_metrics(metric_key, list(page), page.token)
 
     @abstractmethod
     def search_runs(

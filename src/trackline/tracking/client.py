@@ -49,7 +49,6 @@ __all__ = ["MlflowClient", "TracklineClient"]
 
 _SEARCH_MAX_RESULTS_DEFAULT = 1000
 _SEARCH_PAGE_MAX = 50000
-_HISTORY_PAGE = 25000
 _REPO_CACHE_SIZE = 256
 
 
@@ -404,15 +403,7 @@ class TracklineClient(LoggedModelClientMixin, RegistryClientMixin):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of a metric of a run, ordered by (timestamp, step, value)."""
-        store = self._sync()
-        out: list[Metric] = []
-        token: str | None = None
-        while True:
-            page = store.get_metric_history(run_id, key, _HISTORY_PAGE, token)
-            out.extend(page)
-            token = page.token
-            if not token:
-                return out
+        return list(self._sync().get_metric_history(run_id, key))
 
     def log_inputs(
         self,

@@ -46,6 +46,7 @@ __all__ = [
     "AJAX_PREFIX",
     "API_PREFIX",
     "DEFAULT_MAX_BODY_BYTES",
+    "TRACKLINE_PREFIXES",
     "Endpoint",
     "EndpointApp",
     "EndpointDispatch",
@@ -59,6 +60,8 @@ __all__ = [
 
 API_PREFIX = "/api/2.0/mlflow"
 AJAX_PREFIX = "/ajax-api/2.0/mlflow"
+#: Where trackline's own endpoints live (beside MLflow's).
+TRACKLINE_PREFIXES = ("/api/2.0/trackline", "/ajax-api/2.0/trackline")
 #: The largest JSON body any endpoint reads (dataset profiles may be up to 16 MB of text).
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -74,7 +77,8 @@ class ServerContext:
     registry: RegistryStore | None = None
 
 
-Handler = Callable[[ServerContext, Params], Mapping[str, Any]]
+#: A handler answers with the payload to encode, or with JSON it encoded itself.
+Handler = Callable[[ServerContext, Params], Mapping[str, Any] | bytes]
 
 _BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
@@ -220,7 +224,7 @@ class EndpointApp:
             result = handler(self.context, params)
         else:
             result = await run_in_threadpool(handler, self.context, params)
-        return dumps(result)
+        return result if isinstance(result, bytes) else dumps(result)
 
     async def _raw(
         self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str]
@@ -325,6 +329,7 @@ def build_routes(endpoints: Iterable[Endpoint], context: ServerContext) -> list[
 def all_endpoints() -> list[Endpoint]:
     """Every JSON endpoint of this slice of the server."""
     from trackline.server.routes import (
+        columns,
         experiments,
         health,
         logged_models,
@@ -343,6 +348,7 @@ def all_endpoints() -> list[Endpoint]:
         registered_models,
         model_versions,
         registry_events,
+        columns,
         health,
     )
     return [endpoint for module in modules for endpoint in module.ENDPOINTS]

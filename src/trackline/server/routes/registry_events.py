@@ -13,15 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from trackline.entities import RegistryEvent
-from trackline.server.routes import Endpoint, ServerContext, response_message
+from trackline.server.routes import TRACKLINE_PREFIXES, Endpoint, ServerContext, response_message
 from trackline.server.routes.model_versions import registry_of
 from trackline.server.wire import Field, Message, Params
 from trackline.store.registry_store import SEARCH_REGISTRY_EVENTS_MAX_RESULTS_DEFAULT
 
-__all__ = ["ENDPOINTS", "EVENTS_PREFIXES", "REGISTRY_EVENT", "registry_event_json"]
-
-#: Where trackline's own endpoints live (beside MLflow's ``/api/2.0/mlflow``).
-EVENTS_PREFIXES = ("/api/2.0/trackline", "/ajax-api/2.0/trackline")
+__all__ = ["ENDPOINTS", "REGISTRY_EVENT", "registry_event_json"]
 
 
 def _s(name: str, doc: str = "") -> Field:
@@ -87,6 +84,6 @@ ENDPOINTS = [
         search,
         "The model registry's audit trail, oldest first: every change with who, when, "
         "what and from -> to.",
-        prefixes=EVENTS_PREFIXES,
+        prefixes=TRACKLINE_PREFIXES,
     ),
 ]

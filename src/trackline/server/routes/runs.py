@@ -36,6 +36,7 @@ __all__ = [
     "LOG_BATCH_MAX_BODY_BYTES",
     "LOG_OUTPUTS",
     "parse_log_batch",
+    "search_arguments",
 ]
 
 #: MLflow's limit on the size of one ``runs/log-batch`` request body.
@@ -207,19 +208,24 @@ def log_outputs(ctx: ServerContext, req: Params) -> dict[str, Any]:
     return {}
 
 
-def search(ctx: ServerContext, req: Params) -> dict[str, Any]:
-    experiment_ids = req.strings("experiment_ids")
-    if not experiment_ids:
-        return {}
+def search_arguments(req: Params) -> dict[str, Any]:
+    """The store's ``search_runs`` arguments from a ``runs/search`` request."""
     max_results = req.opt_int("max_results")
-    page = ctx.store.search_runs(
-        experiment_ids,
-        filter_string=req.opt_string("filter") or None,
-        run_view_type=req.opt_int("run_view_type") or ViewType.ACTIVE_ONLY,
-        max_results=SEARCH_MAX_RESULTS_DEFAULT if max_results is None else max_results,
-        order_by=req.strings("order_by") or None,
-        page_token=req.opt_string("page_token") or None,
-    )
+    return {
+        "experiment_ids": req.strings("experiment_ids"),
+        "filter_string": req.opt_string("filter") or None,
+        "run_view_type": req.opt_int("run_view_type") or ViewType.ACTIVE_ONLY,
+        "max_results": SEARCH_MAX_RESULTS_DEFAULT if max_results is None else max_results,
+        "order_by": req.strings("order_by") or None,
+        "page_token": req.opt_string("page_token") or None,
+    }
+
+
+def search(ctx: ServerContext, req: Params) -> dict[str, Any]:
+    arguments = search_arguments(req)
+    if not arguments["experiment_ids"]:
+        return {}
+    page = ctx.store.search_runs(**arguments)
     out: dict[str, Any] = {}
     if page:
         out["runs"] = [run_json(r) for r in page]

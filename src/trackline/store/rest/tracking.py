@@ -10,6 +10,9 @@ entities. The server validates; this store only shapes requests:
   server; a batch of several requests is not (as with MLflow's client);
 * metric history is read in pages of 25000 points.
 
+Against a trackline server, a search's DataFrame and a metric's history are read column by
+column instead (:mod:`trackline.store.rest.columns`).
+
 Retries never duplicate (see :mod:`trackline.store.rest.http` for when they happen): logging
 calls are idempotent on the server (an exact metric repeat is ignored, the same param value is
 accepted, tags are upserts); a call whose retry fails only because an earlier attempt already
@@ -57,11 +60,11 @@ from trackline.exceptions import (
 )
 from trackline.store.rest import codec
 from trackline.store.rest import logged_models as model_codec
+from trackline.store.rest.columns import ColumnarTrackingStore, search_runs_body
 from trackline.store.rest.http import HttpSession, Resolver
 from trackline.store.tracking_store import (
     GET_METRIC_HISTORY_MAX_RESULTS,
     SEARCH_MAX_RESULTS_DEFAULT,
-    TrackingStore,
 )
 from trackline.validation import (
     MAX_ENTITIES_PER_BATCH,
@@ -81,7 +84,7 @@ _API = "api/2.0/mlflow/"
 _Batch = tuple[Sequence[Metric], Sequence[Param], Sequence[RunTag]]
 
 
-class RestTrackingStore(TrackingStore):
+class RestTrackingStore(ColumnarTrackingStore):
     """A :class:`~trackline.store.tracking_store.TrackingStore` served by a tracking server.
 
     ``uri`` is the server's ``http(s)://host[:port][/prefix]``. ``transport`` replaces the
@@ -368,7 +371,10 @@ class RestTrackingStore(TrackingStore):
         page_token: str | None = None,
     ) -> PagedList[Metric]:
         """One page of a metric's points with ``max_results``; without, every point (read in
-        pages of 25000)."""
+        pages of 25000 from a server without trackline's columnar endpoint)."""
+        columnar = self._columnar_history(run_id, metric_key, max_results, page_token)
+        if columnar is not None:
+            return columnar
         if max_results is not None:
             return self._history_page(run_id, metric_key, max_results, page_token)
         points: list[Metric] = []
@@ -405,15 +411,9 @@ class RestTrackingStore(TrackingStore):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """One page of runs matching the filter; ``.token`` names the next page."""
-        body: dict[str, Any] = {"experiment_ids": [str(e) for e in experiment_ids]}
-        if filter_string:
-            body["filter"] = filter_string
-        body["run_view_type"] = codec.view_type_name(run_view_type)
-        body["max_results"] = max_results
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
+        body = search_runs_body(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
         answer = self._post("runs/search", body)
         runs = [codec.run_from_json(r) for r in answer.get("runs") or ()]
         return PagedList(runs, answer.get("next_page_token") or None)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, literal_column, select
 from sqlalchemy.sql.dml import Insert
 
-from trackline.entities import Metric
+from trackline.entities import Metric, MetricHistory
 from trackline.store.sql.prepared import Prepared, gc_paused
 from trackline.store.sql.runs import require_active_run
 from trackline.store.sql.schema import metrics, runs
@@ -109,18 +110,43 @@ def write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> No
     )
 
 
+def _history_rows(
+    conn: Connection, run_id: str, key: str, limit: int | None, offset: int
+) -> list[tuple[Any, ...]]:
+    if limit is None and offset == 0:
+        return _HISTORY.fetchall(conn, (run_id, key))
+    page_size = limit if limit is not None else 2**62
+    return _HISTORY_PAGE.fetchall(conn, (run_id, key, page_size, offset))
+
+
 def metric_history(
     conn: Connection, run_id: str, key: str, limit: int | None = None, offset: int = 0
 ) -> list[Metric]:
     """Points of one metric of one run ordered by (timestamp, step, value), optionally a page."""
     nan = math.nan
     with gc_paused():
-        if limit is None and offset == 0:
-            rows = _HISTORY.fetchall(conn, (run_id, key))
-        else:
-            page_size = limit if limit is not None else 2**62
-            rows = _HISTORY_PAGE.fetchall(conn, (run_id, key, page_size, offset))
         return [
             Metric(key, nan if is_nan else value, timestamp, step)
-            for timestamp, step, value, is_nan in rows
+            for timestamp, step, value, is_nan in _history_rows(conn, run_id, key, limit, offset)
         ]
+
+
+def metric_history_columns(
+    conn: Connection, run_id: str, key: str, limit: int | None = None, offset: int = 0
+) -> MetricHistory:
+    """:func:`metric_history` as arrays: the rows go from the driver's tuples to numpy in
+    one step each, with no entity per point (a chart of 1,000,000 points, a bulk read)."""
+    import numpy as np
+
+    with gc_paused():
+        rows = _history_rows(conn, run_id, key, limit, offset)
+        if not rows:
+            empty = np.empty(0, dtype=np.int64)
+            return MetricHistory(key, empty, empty.copy(), np.empty(0, dtype=np.float64))
+        timestamp, step, value, is_nan = zip(*rows, strict=True)
+        del rows
+    values = np.array(value, dtype=np.float64)
+    values[np.array(is_nan, dtype=bool)] = np.nan
+    return MetricHistory(
+        key, np.array(timestamp, dtype=np.int64), np.array(step, dtype=np.int64), values
+    )

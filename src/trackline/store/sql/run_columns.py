@@ -3,8 +3,9 @@
 A search for the DataFrame of 50,000 runs reads ~550,000 metric, param and tag rows. Loading
 them as entities (one ``Run``, ``Metric``… per value) costs more than reading them; here each
 table is read as three or four columns and each key's column is filled by numpy in one
-step (pandas' hash index maps run ids to rows); no entity is built. Needs pandas, as the
-DataFrame does.
+step (a dict maps run ids and keys to positions); no entity is built. Needs numpy, not
+pandas: the server answers the same read column by column, and pandas would double its
+memory (~70 MB).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ def load_run_columns(
     :data:`INFO_COLUMNS` (as the search read them); the metrics, params and tags are read
     here, in the caller's transaction."""
     import numpy as np
-    import pandas as pd
 
     out = RunColumns(token=token)
     if not infos:
@@ -66,7 +66,7 @@ def load_run_columns(
     out.artifact_uri = [row[3] for row in infos]
     out.start_time = [row[4] for row in infos]
     out.end_time = [row[5] for row in infos]
-    index = pd.Index(ordered, dtype=object)
+    index = {run_id: i for i, run_id in enumerate(ordered)}
     run, key, value, is_nan = _read(conn, _METRICS, ordered, 4)
     values = np.asarray(value, dtype=np.float64)
     values[np.asarray(is_nan, dtype=bool)] = np.nan
@@ -94,24 +94,30 @@ def _read(
     return columns
 
 
-def _pivot(index: Any, run: Sequence[str], key: Sequence[str], values: Any, missing: Any) -> Any:
-    """One array per key, aligned with ``index`` (the run ids in order), ``missing`` where a
-    run has no value; keys in order of the first run having them, then by name (the order
-    a DataFrame built run by run would have)."""
+def _pivot(
+    index: dict[str, int], run: Sequence[str], key: Sequence[str], values: Any, missing: Any
+) -> Any:
+    """One array per key, aligned with ``index`` (run id -> row), ``missing`` where a run
+    has no value; keys in order of the first run having them, then by name (the order a
+    DataFrame built run by run would have)."""
     import numpy as np
-    import pandas as pd
 
     size = len(index)
     if not key:
         return {}
-    position = index.get_indexer(np.asarray(run, dtype=object))
-    codes, names = pd.factorize(np.asarray(key, dtype=object))
+    position = np.fromiter(map(index.__getitem__, run), dtype=np.intp, count=len(run))
+    names = list(dict.fromkeys(key))  # each key once, in order of appearance
+    code_of = {name: code for code, name in enumerate(names)}
+    codes = np.fromiter(map(code_of.__getitem__, key), dtype=np.intp, count=len(key))
     first = np.full(len(names), size, dtype=np.int64)
     np.minimum.at(first, codes, position)
+    # The rows grouped by key (one sort rather than one pass over all rows per key).
+    by_key = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(names)))
     columns: dict[str, Any] = {}
     for code in sorted(range(len(names)), key=lambda c: (int(first[c]), names[c])):
-        mask = codes == code
+        rows = by_key[(ends[code - 1] if code else 0) : ends[code]]
         column = np.full(size, missing, dtype=values.dtype)
-        column[position[mask]] = values[mask]
+        column[position[rows]] = values[rows]
         columns[str(names[code])] = column
     return columns

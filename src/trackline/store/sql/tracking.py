@@ -33,6 +33,7 @@ from trackline.entities import (
     LoggedModelStatus,
     LoggedModelTag,
     Metric,
+    MetricHistory,
     PagedList,
     Param,
     Run,
@@ -437,6 +438,28 @@ class SqlTrackingStore(TrackingStore):
             del points[limit:]
             token = encode_page_token(offset + limit)
         return PagedList(points, token)
+
+    def get_metric_history_columns(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> MetricHistory:
+        """:meth:`get_metric_history` as arrays, read without an entity per point."""
+        validate_run_id(run_id)
+        offset = decode_page_token(page_token)
+        limit = None if max_results is None else validate_max_results(max_results, 2**62)
+        with self.db.read() as conn:
+            history = metric_sql.metric_history_columns(
+                conn, run_id, metric_key, None if limit is None else limit + 1, offset
+            )
+        if limit is not None and len(history) > limit:
+            history.timestamp = history.timestamp[:limit]
+            history.step = history.step[:limit]
+            history.value = history.value[:limit]
+            history.token = encode_page_token(offset + limit)
+        return history
 
     def search_runs(
         self,
