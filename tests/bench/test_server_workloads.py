@@ -117,13 +117,18 @@ def test_every_workers_1_variant_is_its_default_with_one_mlflow_worker() -> None
     assert all(w.server for w in HTTP)
 
 
-def test_http_search_uses_the_smallest_search_size() -> None:
-    names = [w.name for w in catalog.http_workloads_for("full", [50_000, 10_000])]
-
-    assert [n for n in names if "search" in n] == ["http.search.10k", "http-w1.search.10k"]
-    ten_k = catalog.http_workloads_for("full", [10_000])
-    search = next(w for w in ten_k if w.name == "http.search.10k")
-    assert [f.target for f in search.figures] == [0.050, 0.600, 150]
+def test_http_search_runs_over_each_search_size_with_the_issues_targets() -> None:
+    workloads = catalog.http_workloads_for("full", [10_000, 50_000])
+    names = [w.name for w in workloads if "search" in w.name]
+    assert names == [
+        "http.search.10k",
+        "http-w1.search.10k",
+        "http.search.50k",
+        "http-w1.search.50k",
+    ]
+    targets = {w.name: [f.target for f in w.figures] for w in workloads}
+    assert targets["http.search.10k"] == [0.050, 0.600, 150]
+    assert targets["http.search.50k"] == [0.080, 3.0, 150]
 
 
 def test_plain_words_pick_http_workloads_only_when_they_say_http() -> None:
