@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,10 @@ from tests.asgi import SyncASGITransport
 from tests.conftest import unreachable
 from tests.ui.seed import Seeded, seed
 
+import trackline
 from trackline.server import create_app
+from trackline.store import uri as store_uri
+from trackline.tracking import fluent
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -50,6 +53,38 @@ def ui_client(sqlite_uri: str) -> Iterator[tuple[httpx.Client, Seeded]]:
         transport = SyncASGITransport(app, portal)
         with lifespan, httpx.Client(transport=transport, base_url="http://127.0.0.1") as client:
             yield client, seeded
+
+
+#: The environment that would point the fluent API elsewhere.
+_TRACKING_ENV = (
+    "TRACKLINE_TRACKING_URI",
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_RUN_ID",
+    "TRACKLINE_DEFAULT_ARTIFACT_ROOT",
+)
+
+
+def _reset_tracking() -> None:
+    while trackline.active_run() is not None:
+        trackline.end_run()
+    fluent._reset()
+    trackline.set_tracking_uri(None)
+    store_uri._reset_cache()
+
+
+@pytest.fixture
+def log_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | None], None]]:
+    """``trackline.set_tracking_uri``, for tests that log with the fluent API (to a store or
+    to the live server); the fluent state and the tracking URI are reset afterwards."""
+    for name in _TRACKING_ENV:
+        monkeypatch.delenv(name, raising=False)
+    _reset_tracking()
+    try:
+        yield trackline.set_tracking_uri
+    finally:
+        _reset_tracking()
 
 
 def _free_port() -> int:

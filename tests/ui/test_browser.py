@@ -4,11 +4,15 @@ each test saves a screenshot of its page to ``docs/screenshots/`` (shown in docs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import numpy as np
 from tests.ui.conftest import BrowserPage
 from tests.ui.seed import SCRIPT, SPIKE_VALUE, Seeded
+
+import trackline
 
 Server = tuple[str, Seeded]
 
@@ -136,6 +140,113 @@ def test_the_column_picker_changes_the_columns(ui: BrowserPage, live_server: Ser
     )
     assert "tags.team" in columns
     assert "metrics.rmse" not in columns
+
+
+def test_the_model_size_column_is_picked_and_shown(
+    ui: BrowserPage, live_server: Server, log_to: Callable[[str], None]
+) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    url, _ = live_server
+    log_to(url)  # through the server's REST API, as an MLflow client logs
+    experiment_id = trackline.set_experiment("browser-model-sizes").experiment_id
+    x = np.arange(40.0).reshape(20, 2)
+    with trackline.start_run(run_name="with-model") as run:
+        trackline.sklearn.log_model(LinearRegression().fit(x, x @ [1.0, 2.0]), name="model")
+        with_model = run.info.run_id
+    with trackline.start_run(run_name="without-model") as run:
+        trackline.log_metric("rmse", 1.0)
+        without_model = run.info.run_id
+    ui.open(f"/experiments/{experiment_id}")
+    ui.page.click("#column-picker summary")
+    ui.page.check("#column-picker input[value='attributes.model_size']")
+    ui.page.click("#apply-columns")
+    ui.page.wait_for_url("**col=attributes.model_size**")
+    header = ui.page.locator("#runs-table th[data-column='attributes.model_size']")
+    assert header.inner_text().strip() == "Model size"
+    assert header.locator("a").count() == 0  # not sortable: no sort link
+    columns = ui.page.eval_on_selector_all(
+        "#runs-table thead th[data-column]", "ths => ths.map(t => t.dataset.column)"
+    )
+    at = columns.index("attributes.model_size") + 1  # the checkbox cell has no data-column
+    twin = _twin(live_server, f"/experiments/{experiment_id}", col=columns)
+    size = next(r["model_size"] for r in twin["rows"] if r["run_id"] == with_model)
+    assert size > 0
+    cell = ui.page.locator(f"tr[data-run-id='{with_model}'] td").nth(at)
+    assert cell.get_attribute("title") == f"{size:,} bytes"
+    assert cell.inner_text().endswith(("B", "KiB", "MiB"))
+    assert ui.page.locator(f"tr[data-run-id='{without_model}'] td").nth(at).inner_text() == ""
+
+
+def _traces(ui: BrowserPage) -> int:
+    count: int = ui.page.evaluate("document.getElementById('metric-chart').data.length")
+    return count
+
+
+def _wait_for_traces(ui: BrowserPage, count: int) -> None:
+    ui.page.wait_for_function(
+        f"(document.getElementById('metric-chart').data || []).length === {count}"
+    )
+
+
+def test_runs_and_metrics_are_added_to_the_chart_and_removed(
+    ui: BrowserPage, live_server: Server
+) -> None:
+    _, seeded = live_server
+    first, second = seeded.run_ids[5], seeded.run_ids[6]
+    ui.open(f"/runs/{first}/metrics/rmse")
+    ui.page.wait_for_selector("#metric-chart .scatterlayer .trace")
+    assert _traces(ui) == 1
+    ui.page.fill("#run-search", "run-06")
+    ui.page.wait_for_function(
+        "[...document.querySelectorAll('#add-run option')].map(o => o.value).join(',')"
+        f" === ',{second}'"
+    )
+    ui.page.select_option("#add-run", second)
+    _wait_for_traces(ui, 2)
+    assert f"run={second}" in ui.page.url
+    assert ui.page.locator("#run-chips li a").all_inner_texts() == ["run-05", "run-06"]
+    legend = ui.page.locator("#metric-chart .legend .legendtext").all_text_contents()
+    assert legend == ["run-05", "run-06"]
+    ui.page.select_option("#add-metric", "mae")
+    _wait_for_traces(ui, 4)  # two runs times two metrics
+    assert "metric=mae" in ui.page.url
+    assert ui.page.locator("#series-rows tr").count() == 4
+    assert ui.page.locator("#chart-title").inner_text() == "rmse, mae"
+    ui.screenshot("metric-chart-overlay")
+    shared = ui.page.url.removeprefix(ui.base_url)
+    ui.open(shared)  # the address alone draws the same chart
+    ui.page.wait_for_selector("#metric-chart .scatterlayer .trace")
+    assert _traces(ui) == 4
+    ui.page.click(f"#run-chips button[data-remove-run='{first}']")
+    _wait_for_traces(ui, 2)
+    assert f"/runs/{second}/metrics/rmse" in ui.page.url  # the next run leads now
+    assert ui.page.locator("nav.crumbs a").all_inner_texts()[-1] == "run-06"
+    ui.page.click("#metric-chips button[data-remove-metric='rmse']")
+    _wait_for_traces(ui, 1)
+    assert ui.page.locator("#metric-chips li span").all_inner_texts() == ["mae"]
+    assert ui.page.locator("#metric-chips button").is_disabled()  # the last one stays
+    ui.page.go_back()  # to one run and two metrics again
+    _wait_for_traces(ui, 2)
+    assert ui.page.url.endswith(f"/runs/{second}/metrics/rmse?metric=mae")
+    assert ui.page.locator("#metric-chips li span").all_inner_texts() == ["rmse", "mae"]
+
+
+def test_the_chart_run_picker_shows_names_as_text(ui: BrowserPage, live_server: Server) -> None:
+    _, seeded = live_server
+    dialogs: list[str] = []
+    ui.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    ui.open(f"/runs/{seeded.run_ids[0]}/metrics/rmse")
+    ui.page.fill("#run-search", "<b>")
+    option = f"#add-run option[value='{seeded.script_run_id}']"
+    ui.page.wait_for_selector(option, state="attached")
+    assert ui.page.locator(option).inner_text().startswith("<b>bold</b> run")
+    ui.page.select_option("#add-run", seeded.script_run_id)
+    ui.page.wait_for_selector(f"#run-chips li[data-run-id='{seeded.script_run_id}']")
+    chip = ui.page.locator(f"#run-chips li[data-run-id='{seeded.script_run_id}'] a")
+    assert chip.inner_text() == "<b>bold</b> run"
+    assert ui.page.locator("#series-picker b, #series-table b").count() == 0
+    assert dialogs == []
 
 
 def test_the_run_page_shows_a_script_tag_as_text(ui: BrowserPage, live_server: Server) -> None:

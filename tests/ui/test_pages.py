@@ -245,3 +245,27 @@ def test_static_files_and_plotly_are_served(ui_client: Client) -> None:
     assert "plotly.js" in plotly.text[:200]
     assert client.get("/static/ui/js/runs_table.js").status_code == 200
     assert client.get("/static/ui/../rendering.py").status_code == 404
+
+
+def test_the_chart_run_picker_finds_runs_by_name(ui_client: Client) -> None:
+    client, seeded = ui_client
+    path = f"/ui-api/experiments/{seeded.experiment_id}/runs"
+    newest = _json(client, path)["runs"]
+    assert len(newest) == 20
+    assert newest[0]["run_id"] == seeded.long_run_id  # newest first
+    found = _json(client, path, q="RUN-0")["runs"]  # any case, anywhere in the name
+    assert sorted(r["name"] for r in found) == [f"run-0{i}" for i in range(10)]
+    assert [r["name"] for r in _json(client, path, q="<b>")["runs"]] == ["<b>bold</b> run"]
+    assert _json(client, path, q="run_0")["runs"] == []  # "_" is no wildcard
+    by_id = _json(client, path, q=seeded.run_ids[3])["runs"]
+    assert [r["run_id"] for r in by_id] == [seeded.run_ids[3]]
+    assert len(_json(client, path, limit=5)["runs"]) == 5
+    chart = _twin(client, f"/runs/{seeded.run_ids[0]}/metrics/rmse")
+    assert chart["run_search_url"] == path
+    assert [r["experiment_id"] for r in chart["runs"]] == [seeded.experiment_id]
+
+
+def _json(client: httpx.Client, path: str, **params: Any) -> Any:
+    response = client.get(path, params=params or None)
+    assert response.status_code == 200, response.text
+    return response.json()

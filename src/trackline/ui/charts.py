@@ -6,6 +6,11 @@
 average) and ``log`` (``1``: a logarithmic y axis) set the initial view; the page switches
 them without asking the server again. Every series is downsampled on the server
 (:mod:`trackline.ui.history`); ``buckets`` (10 to 5,000) sets how finely.
+
+The page's controls add and remove runs (picked among the first run's experiment through
+``run_search_url``, :mod:`trackline.ui.run_picker`) and metrics (among ``available_metrics``,
+the keys the chosen runs have): the script fetches this page's JSON twin for the new
+selection, puts its address in the browser's history and redraws.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ def _smoothing(text: str) -> float:
     except ValueError:
         return 0.0
     return min(0.99, max(0.0, value))
+
+
+def _listed(run: dict[str, Any]) -> dict[str, Any]:
+    """A run as the page lists it among the chart's runs."""
+    return {
+        "run_id": run["run_id"],
+        "name": run["name"],
+        "url": urls.run(run["run_id"]),
+        "experiment_id": run["experiment_id"],
+    }
 
 
 def metric_page(ctx: UiContext, query: Query) -> Page:
@@ -62,7 +77,8 @@ def metric_page(ctx: UiContext, query: Query) -> Page:
     data = {
         "run": runs[run_id],
         "key": key,
-        "runs": [{"run_id": r, "name": runs[r]["name"], "url": urls.run(r)} for r in run_ids],
+        "runs": [_listed(runs[r]) for r in run_ids],
+        "run_search_url": urls.experiment_runs(runs[run_id]["experiment_id"]),
         "metrics": keys,
         "available_metrics": sorted(available),
         "x": x_axis,

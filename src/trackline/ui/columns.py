@@ -6,6 +6,8 @@ dots). The shown columns come from the repeated ``col`` query parameter (``col=-
 optional column); without it the attributes and the first ten metrics and params are shown.
 Sorting is ``sort=<column>&dir=asc|desc``, turned into a search ``order_by`` clause (keys in
 backticks), except ``attributes.duration`` which the runs query orders itself.
+``attributes.model_size`` (:mod:`trackline.ui.model_size`) is read for the rows of the page
+shown, not stored, so it does not sort.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from trackline.ui.queries import RunPage
 __all__ = [
     "ATTRIBUTES",
     "PARENT_TAG",
+    "UNSORTABLE",
     "Column",
     "Sort",
     "choose_columns",
@@ -41,7 +44,10 @@ ATTRIBUTES: dict[str, tuple[str, str | None]] = {
     "source": ("Source", f"tags.`{SOURCE_TAG}`"),
     "end_time": ("Ended", "attributes.end_time"),
     "run_id": ("Run ID", "attributes.run_id"),
+    "model_size": ("Model size", None),
 }
+#: Attribute columns computed for the page's rows only: they cannot order the runs.
+UNSORTABLE = frozenset({"model_size"})
 DEFAULT_ATTRIBUTES = ("start_time", "duration", "status", "user_id", "source")
 GROUPS = ("attributes", "metrics", "params", "tags")
 NAME_COLUMN = "attributes.run_name"
@@ -66,8 +72,14 @@ class Column:
             return ATTRIBUTES.get(self.key, (self.key, None))[0]
         return self.key
 
+    @property
+    def sortable(self) -> bool:
+        """Whether the table can be sorted on this column."""
+        return not (self.group == "attributes" and self.key in UNSORTABLE)
+
     def order_clause(self, ascending: bool) -> str | None:
-        """The search order_by clause sorting on this column (None for duration)."""
+        """The search order_by clause sorting on this column (None for duration and the
+        columns that do not sort)."""
         if self.group == "attributes":
             clause = "attributes.run_name" if self.key == "run_name" else ATTRIBUTES[self.key][1]
             if clause is None:
@@ -76,9 +88,15 @@ class Column:
             clause = f"{self.group}.`{self.key.replace('`', '``')}`"
         return f"{clause} {'ASC' if ascending else 'DESC'}"
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, Any]:
         """The column as the page data lists it."""
-        return {"id": self.id, "group": self.group, "key": self.key, "label": self.label}
+        return {
+            "id": self.id,
+            "group": self.group,
+            "key": self.key,
+            "label": self.label,
+            "sortable": self.sortable,
+        }
 
     @classmethod
     def parse(cls, text: str) -> Column:
@@ -114,10 +132,17 @@ DEFAULT_SORT = Sort(Column("attributes", "start_time"), ascending=False)
 
 
 def parse_sort(column: str, direction: str) -> Sort:
-    """The sort of ``sort=`` and ``dir=`` (the default: newest first)."""
+    """The sort of ``sort=`` and ``dir=`` (the default: newest first);
+    INVALID_PARAMETER_VALUE for a column that does not sort."""
     if not column:
         return DEFAULT_SORT
-    return Sort(Column.parse(column), direction.lower() != "desc")
+    parsed = Column.parse(column)
+    if not parsed.sortable:
+        raise InvalidParameterValue(
+            f"The table cannot be sorted by {parsed.label}: it is read for the runs of the "
+            "page shown, not stored with the runs"
+        )
+    return Sort(parsed, direction.lower() != "desc")
 
 
 def choose_columns(requested: Sequence[str] | None, keys: Mapping[str, list[str]]) -> list[Column]:

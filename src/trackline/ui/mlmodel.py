@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MLMODEL_FILE", "describe_model", "snippets"]
+__all__ = ["MLMODEL_FILE", "describe_model", "recorded_size", "snippets"]
 
 MLMODEL_FILE = "MLmodel"
 PYFUNC = "python_function"
@@ -90,6 +90,19 @@ def describe_model(text: str, total_size: int | None) -> dict[str, Any]:
         "mlflow_version": doc.get("mlflow_version"),
         "model_uuid": doc.get("model_uuid"),
     }
+
+
+def recorded_size(text: str) -> int | None:
+    """The ``model_size_bytes`` an ``MLmodel`` file's text records (None when it records
+    none or is not a YAML mapping). Parsed with libyaml when PyYAML has it: the runs table
+    reads one file per model of its page."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)
+    except yaml.YAMLError:
+        return None
+    size = doc.get("model_size_bytes") if isinstance(doc, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
 
 def snippets(model: dict[str, Any], model_uri: str, tracking_uri: str) -> list[dict[str, str]]:

@@ -14,6 +14,10 @@ page (its twin: ``/ui-api`` + the same path)  what it shows
 ``/models/<name>/versions/<v>``             a version: stage, aliases, signature, audit trail
 ==========================================  ==================================================
 
+Data the pages' scripts fetch apart (``GET``, JSON only): ``/ui-api/experiments/<id>/count``
+(how many runs match a filter) and ``/ui-api/experiments/<id>/runs?q=`` (runs by name, for
+the chart page's run picker).
+
 Actions (``POST``, same-origin JSON, see :mod:`trackline.ui.actions`) live under
 ``/ui-api/experiments/...``, ``/ui-api/runs/...`` and ``/ui-api/models/...``. Static files:
 ``/static/ui/...`` (this package's CSS and JavaScript) and ``/static/vendor/plotly.min.js``
@@ -69,6 +73,7 @@ from trackline.ui.run_page import (
     set_run_description,
     set_run_tag,
 )
+from trackline.ui.run_picker import experiment_runs
 from trackline.ui.runs_table import experiment_count, experiment_page
 from trackline.ui.version_page import (
     delete_version,
@@ -173,6 +178,14 @@ def routes(ctx: UiContext) -> list[BaseRoute]:
             experiment_count,
             ctx,
             "How many runs of an experiment match a filter.",
+        )
+    )
+    table.append(
+        json_route(
+            "/experiments/{experiment_id}/runs",
+            experiment_runs,
+            ctx,
+            "An experiment's runs whose name contains a text, newest first.",
         )
     )
     for path, view, summary in pages:

@@ -4,7 +4,9 @@
 included), ``sort`` and ``dir`` (a column, see :mod:`trackline.ui.columns`), ``offset`` and
 ``limit`` (a page of at most 1,000 rows, 100 by default), ``view`` (``active``, ``deleted`` or
 ``all``) and ``col`` (the shown columns, repeated). A filter or sort the grammar rejects
-shows its message, with the position of the mistake, above an empty table.
+shows its message, with the position of the mistake, above an empty table. With the *Model
+size* column shown, the rows also carry ``model_size``, ``model_count`` and ``model_total``
+(:mod:`trackline.ui.model_size`, read for the page's runs only).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from trackline.ui.columns import (
     table_rows,
 )
 from trackline.ui.context import UiContext
+from trackline.ui.model_size import MODEL_SIZE_COLUMN, add_model_sizes
 from trackline.ui.queries import RunPage, experiment_keys, run_page, run_total
 from trackline.ui.rendering import Page, Query
 
@@ -96,6 +99,8 @@ def experiment_page(ctx: UiContext, query: Query) -> Page:
     keys = experiment_keys(store, [experiment_id], page.columns)
     columns = choose_columns(query.multi.get("col"), keys)
     rows = table_rows(page, columns)
+    if any(c.id == MODEL_SIZE_COLUMN for c in columns):
+        add_model_sizes(ctx, page.columns, rows)
     chosen = columns if query.multi.get("col") else None
     state = _State(
         experiment_id, filter_string, view, limit, chosen, sort.column.id, sort.ascending
@@ -179,7 +184,7 @@ class _State:
         self, offset: int, total: int | None, has_more: bool, columns: list[Column]
     ) -> dict[str, Any]:
         """Where the table's header, paging and view links go."""
-        sortable = ["attributes.run_name", *(c.id for c in columns)]
+        sortable = ["attributes.run_name", *(c.id for c in columns if c.sortable)]
         return {
             "sort": {column: self.sorted_by(column).url() for column in sortable},
             "prev": self.url(max(0, offset - self.limit)) if offset > 0 else None,

@@ -18,6 +18,7 @@ __all__ = [
     "compare",
     "experiment",
     "experiment_count",
+    "experiment_runs",
     "experiments",
     "metric",
     "model",
@@ -61,6 +62,12 @@ def experiment_count(experiment_id: str, **query: object) -> str:
     """How many runs of an experiment match (JSON: ``{"total": n}``; takes ``filter`` and
     ``view`` as the experiment's page does)."""
     return _with_query(f"{API_PREFIX}/experiments/{_segment(experiment_id)}/count", query)
+
+
+def experiment_runs(experiment_id: str, **query: object) -> str:
+    """An experiment's runs by name, for pickers (JSON: ``{"runs": [...]}``; takes ``q`` and
+    ``limit``)."""
+    return _with_query(f"{API_PREFIX}/experiments/{_segment(experiment_id)}/runs", query)
 
 
 def run(run_id: str, **query: object) -> str:
