@@ -27,6 +27,8 @@ Times are epoch milliseconds (``null`` when unset: a running run has no end time
 from __future__ import annotations
 
 import base64
+import sys
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,7 +48,6 @@ __all__ = [
 SEARCH_COLUMNS_PATH = "runs/search-columns"
 HISTORY_COLUMNS_PATH = "metrics/get-history-columns"
 
-_I64 = "<i8"
 _F64 = "<f8"
 
 
@@ -56,9 +57,8 @@ def _pack(values: Any, dtype: str) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
 
 
-def _unpack(text: object, dtype: str, size: int | None = None) -> Any:
-    import numpy as np
-
+def _decoded(text: object, size: int | None) -> bytes:
+    """The bytes of a number column of ``size`` values (8 bytes each), checked."""
     if not isinstance(text, str):
         raise _malformed("a number column is not a base64 string")
     try:
@@ -67,7 +67,13 @@ def _unpack(text: object, dtype: str, size: int | None = None) -> Any:
         raise _malformed("a number column is not valid base64") from None
     if len(raw) % 8 or (size is not None and len(raw) != 8 * size):
         raise _malformed("a number column has the wrong length")
-    return np.frombuffer(raw, dtype=dtype).astype(dtype[1:], copy=True)
+    return raw
+
+
+def _unpack(text: object, dtype: str, size: int | None = None) -> Any:
+    import numpy as np
+
+    return np.frombuffer(_decoded(text, size), dtype=dtype).astype(dtype[1:], copy=True)
 
 
 def _malformed(what: str) -> MlflowException:
@@ -127,13 +133,27 @@ def _column(values: object, size: int, name: str) -> list[Any]:
     return values
 
 
+def _pack_array(values: array[Any]) -> str:
+    if sys.byteorder == "big":
+        values = array(values.typecode, values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _unpack_array(text: object, typecode: str, size: int | None = None) -> array[Any]:
+    out = array(typecode, _decoded(text, size))
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out
+
+
 def history_json(history: MetricHistory) -> dict[str, Any]:
     """The answer of ``metrics/get-history-columns`` for one page."""
     out: dict[str, Any] = {
         "key": history.key,
-        "timestamp": _pack(history.timestamp, _I64),
-        "step": _pack(history.step, _I64),
-        "value": _pack(history.value, _F64),
+        "timestamp": _pack_array(history.timestamp),
+        "step": _pack_array(history.step),
+        "value": _pack_array(history.value),
     }
     if history.token:
         out["next_page_token"] = history.token
@@ -141,13 +161,14 @@ def history_json(history: MetricHistory) -> dict[str, Any]:
 
 
 def history_from_json(key: str, data: Mapping[str, Any]) -> MetricHistory:
-    """The :class:`MetricHistory` of a ``metrics/get-history-columns`` answer."""
-    value = _unpack(data.get("value", ""), _F64)
+    """The :class:`MetricHistory` of a ``metrics/get-history-columns`` answer (no numpy:
+    a short history must not cost its import)."""
+    value: array[float] = _unpack_array(data.get("value", ""), "d")
     size = len(value)
     return MetricHistory(
         key,
-        _unpack(data.get("timestamp", ""), _I64, size),
-        _unpack(data.get("step", ""), _I64, size),
+        _unpack_array(data.get("timestamp", ""), "q", size),
+        _unpack_array(data.get("step", ""), "q", size),
         value,
         data.get("next_page_token") or None,
     )

@@ -102,26 +102,19 @@ class ColumnarTrackingStore(TrackingStore):
             if page is not None:
                 return page
             return super().get_metric_history_columns(run_id, metric_key, max_results, page_token)
-        pages: list[MetricHistory] = []
+        history: MetricHistory | None = None
         token = page_token
         while True:
             page = self._history_columns_page(run_id, metric_key, HISTORY_PAGE, token)
             if page is None:
                 return super().get_metric_history_columns(run_id, metric_key, None, token)
-            pages.append(page)
+            if history is None:
+                history = page
+            else:
+                history.extend(page)
             token = page.token
             if not token:
-                break
-        if len(pages) == 1:
-            return pages[0]
-        import numpy as np
-
-        return MetricHistory(
-            metric_key,
-            np.concatenate([p.timestamp for p in pages]),
-            np.concatenate([p.step for p in pages]),
-            np.concatenate([p.value for p in pages]),
-        )
+                return history
 
     def _history_columns_page(
         self, run_id: str, metric_key: str, max_results: int, page_token: str | None

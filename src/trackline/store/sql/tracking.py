@@ -455,9 +455,7 @@ class SqlTrackingStore(TrackingStore):
                 conn, run_id, metric_key, None if limit is None else limit + 1, offset
             )
         if limit is not None and len(history) > limit:
-            history.timestamp = history.timestamp[:limit]
-            history.step = history.step[:limit]
-            history.value = history.value[:limit]
+            del history.timestamp[limit:], history.step[limit:], history.value[limit:]
             history.token = encode_page_token(offset + limit)
         return history
 
