@@ -3,6 +3,7 @@ flush or a read never waits for the linger."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,6 +55,53 @@ def test_a_wait_on_one_operation_ends_the_linger(sqlite_uri: str, tmp_path: Path
     handle = queue.submit(run_id, [Metric("a", 1.0, 1, 0)])
     handle.wait()
     assert store.batches == [1]
+    store.close()
+
+
+class _Deaf(threading.Event):
+    """An event whose ``set`` does nothing: the writer thread never hears a hurry."""
+
+    def set(self) -> None:
+        pass
+
+
+class ThreadRecordingStore(LingeringStore):
+    """Records which thread wrote each batch."""
+
+    batch_linger_s = 5.0
+
+    def __init__(self, db_uri: str, root: str) -> None:
+        super().__init__(db_uri, root)
+        self.writers: list[str] = []
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self.writers.append(threading.current_thread().name)
+        super().log_batch(run_id, metrics, params, tags)
+
+
+def test_a_flush_writes_in_the_waiting_thread_while_the_writer_lingers(
+    sqlite_uri: str, tmp_path: Path
+) -> None:
+    """The waiting thread does not depend on the writer thread being scheduled: it writes
+    the queue itself (the writer here never learns that anyone waits)."""
+    store = ThreadRecordingStore(sqlite_uri, tmp_path.as_uri())
+    run_id = store.create_run("0", None, 0, [], None).info.run_id
+    queue = AsyncLoggingQueue(store)
+    queue._hurry = _Deaf()
+    for step in range(50):
+        queue.submit(run_id, [Metric("loss", float(step), step, step)])
+    queue.flush()
+    assert store.writers == [threading.current_thread().name]
+    assert [m.step for m in store.get_metric_history(run_id, "loss")] == list(range(50))
+    queue.submit(run_id, [Metric("loss", 1.0, 99, 99)])  # the writer still works after
+    queue.flush()
+    assert len(store.get_metric_history(run_id, "loss")) == 51
     store.close()
 
 

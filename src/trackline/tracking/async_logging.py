@@ -20,6 +20,11 @@ first operation, it waits that long, or until someone waits for the queue, befor
 A burst of logging calls then leaves as one request of up to 1,000 points instead of a
 one-point request that the rest of the burst queues behind (the writer thread gets the GIL
 back only when the logging loop pauses).
+
+A thread that waits for the queue (a flush, a read) writes what is queued itself when the
+writer is not busy writing, instead of waking the writer and sleeping until it is done: on
+a loaded machine each of those two thread hand-offs may wait milliseconds for a core. One
+thread drains at a time, so the order of operations is kept.
 """
 
 from __future__ import annotations
@@ -127,6 +132,8 @@ class AsyncLoggingQueue:
         self._linger = float(linger) if isinstance(linger, (int, float)) else 0.0
         self._errors: dict[int, BaseException] = {}
         self._thread: threading.Thread | None = None
+        # Held by whichever thread is draining the queue (the writer or a waiting caller).
+        self._drain_lock = threading.Lock()
 
     # -- producer side ---------------------------------------------------------------------
     def submit(
@@ -181,6 +188,13 @@ class AsyncLoggingQueue:
     def _wait_done(self, seq: int) -> None:
         if self._done_seq < seq:
             self._hurry.set()
+            # Write it here rather than wait for the writer thread to be scheduled, unless
+            # the writer is in the middle of a write (then it finishes the queue anyway).
+            if self._drain_lock.acquire(blocking=False):
+                try:
+                    self._drain_locked(in_caller=True)
+                finally:
+                    self._drain_lock.release()
         with self._cond:
             while self._done_seq < seq:
                 thread = self._thread
@@ -205,20 +219,32 @@ class AsyncLoggingQueue:
             if self._linger and len(self._items) < MAX_METRICS_PER_BATCH:
                 self._hurry.wait(self._linger)
             self._hurry.clear()
-            while self._items:
-                ops: list[_Operation] = []
-                while self._items and len(ops) < _DRAIN_CHUNK:
-                    ops.append(self._items.popleft())
-                errors: dict[int, BaseException] = {}
-                try:
-                    self._write(ops, errors)
-                except BaseException as exc:  # a bug here must not strand the waiters
-                    for op in ops:
-                        errors.setdefault(op.seq, exc)
-                with self._cond:
-                    self._errors.update(errors)
-                    self._done_seq = ops[-1].seq
-                    self._cond.notify_all()
+            with self._drain_lock:
+                self._drain_locked()
+
+    def _drain_locked(self, in_caller: bool = False) -> None:
+        """Write everything queued, in order (the caller holds ``_drain_lock``). In a
+        waiting caller's thread a KeyboardInterrupt (or SystemExit) is recorded as the
+        operations' error and raised on."""
+        while self._items:
+            ops: list[_Operation] = []
+            while self._items and len(ops) < _DRAIN_CHUNK:
+                ops.append(self._items.popleft())
+            errors: dict[int, BaseException] = {}
+            interrupted: BaseException | None = None
+            try:
+                self._write(ops, errors)
+            except BaseException as exc:  # a bug here must not strand the waiters
+                for op in ops:
+                    errors.setdefault(op.seq, exc)
+                if in_caller and not isinstance(exc, Exception):
+                    interrupted = exc
+            with self._cond:
+                self._errors.update(errors)
+                self._done_seq = ops[-1].seq
+                self._cond.notify_all()
+            if interrupted is not None:
+                raise interrupted
 
     def _write(self, ops: list[_Operation], errors: dict[int, BaseException]) -> None:
         by_run: dict[str, list[_Operation]] = {}
