@@ -125,6 +125,19 @@ class Server:
         (self.run_root / "link_dir").symlink_to(outside, target_is_directory=True)
         (self.run_root / "link_file").symlink_to(outside / "secret.txt")
         self.rel_root = f"{experiment_id}/{self.run_id}/artifacts"
+        # a registered model version stored at the run's root, and a logged model
+        registry = self.app.state.context.registry
+        registry.create_registered_model("safe-model")
+        registry.create_model_version(
+            "safe-model", f"mlflow-artifacts:/{self.rel_root}", self.run_id
+        )
+        model = store.create_logged_model(experiment_id, name="m")
+        self.model_id = model.model_id
+        self.model_root = self.destination / model.artifact_location.removeprefix(
+            "mlflow-artifacts:/"
+        )
+        self.model_root.mkdir(parents=True)
+        (self.model_root / "MLmodel").write_text("flavors: {}\n")
         # a run whose whole experiment folder is a symlink out of the destination
         linked = store.create_experiment("linked")
         self.linked_run_id = store.create_run(linked, "u", 0, [], "r").info.run_id
@@ -229,6 +242,20 @@ def test_payloads_in_get_artifact(server: Server) -> None:
         for encoded in _encodings(payload):
             for key in ("run_id", "run_uuid"):
                 target = f"/get-artifact?{key}={server.run_id}&path={encoded}"
+                status, body = server.call("GET", target)
+                _refused(status, body, target)
+
+
+def test_payloads_in_the_model_file_routes(server: Server) -> None:
+    """``/model-versions/get-artifact`` and the logged-model file route serve their files
+    and refuse every payload, like ``get-artifact``."""
+    version = "/model-versions/get-artifact?name=safe-model&version=1&path="
+    logged = f"/api/2.0/mlflow/logged-models/{server.model_id}/artifacts/files?artifact_file_path="
+    assert server.call("GET", version + "ok.txt") == (200, b"ok\n")
+    assert server.call("GET", logged + "MLmodel") == (200, b"flavors: {}\n")
+    for payload in PAYLOADS:
+        for encoded in _encodings(payload):
+            for target in (version + encoded, logged + encoded):
                 status, body = server.call("GET", target)
                 _refused(status, body, target)
 

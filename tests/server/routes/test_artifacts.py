@@ -365,6 +365,41 @@ def test_get_artifact_of_a_proxied_run(api: Api, client: httpx.Client) -> None:
     check_error(no_path, 400, "INVALID_PARAMETER_VALUE")
 
 
+def test_model_version_and_logged_model_files(api: Api, client: httpx.Client) -> None:
+    run_id, root = _run(api)
+    _put(client, f"{ARTIFACTS}/{root}/model/MLmodel", b"flavors: {}\n")
+    api.ok("POST", "registered-models/create", {"name": "files"})
+    source = f"mlflow-artifacts:/{root}/model"
+    api.ok("POST", "model-versions/create", {"name": "files", "source": source, "run_id": run_id})
+    query = {"name": "files", "version": "1", "path": "MLmodel"}
+    got = client.get("/model-versions/get-artifact", params=query)
+    assert got.content == b"flavors: {}\n"
+    assert got.headers["content-disposition"] == 'attachment; filename="MLmodel"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+    for params, status, code in (
+        ({**query, "version": "2"}, 404, "RESOURCE_DOES_NOT_EXIST"),
+        ({**query, "name": "nobody"}, 404, "RESOURCE_DOES_NOT_EXIST"),
+        ({**query, "path": "nothing"}, 404, "RESOURCE_DOES_NOT_EXIST"),
+        ({**query, "version": "one"}, 400, "INVALID_PARAMETER_VALUE"),
+        ({"name": "files", "version": "1"}, 400, "INVALID_PARAMETER_VALUE"),
+    ):
+        check_error(client.get("/model-versions/get-artifact", params=params), status, code)
+    experiment_id = api.experiment("logged")
+    model = api.ok("POST", "logged-models", {"experiment_id": experiment_id})["model"]["info"]
+    location = model["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    _put(client, f"{ARTIFACTS}/{location}/MLmodel", b"model\n")
+    for prefix in ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"):
+        url = f"{prefix}/logged-models/{model['model_id']}/artifacts/files"
+        assert client.get(url, params={"artifact_file_path": "MLmodel"}).content == b"model\n"
+        check_error(client.get(url), 400, "INVALID_PARAMETER_VALUE")
+    missing = "/api/2.0/mlflow/logged-models/m-" + "0" * 32 + "/artifacts/files"
+    check_error(
+        client.get(missing, params={"artifact_file_path": "MLmodel"}),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    )
+
+
 def test_runs_with_a_local_root_are_read_from_it(sqlite_uri: str, tmp_path: Path) -> None:
     local_root = tmp_path / "artifacts_local"
     app = create_app(sqlite_uri, str(local_root), artifacts_destination=str(tmp_path / "dest"))

@@ -11,6 +11,10 @@ route                                                  what it does
 ``GET /api/2.0/mlflow/artifacts/list?run_id=&path=``   a run's artifacts (``root_uri``,
                                                        ``files``)
 ``GET /get-artifact?run_id=&path=``                    a run's artifact file, as a download
+``GET /model-versions/get-artifact?name=&version=&     a registered model version's file, as a
+path=``                                                download
+``GET /api/2.0/mlflow/logged-models/<id>/artifacts/    a logged model's file, as a download
+files?artifact_file_path=``
 =====================================================  =====================================
 
 The ``mlflow-artifacts`` routes also live under ``/ajax-api/2.0``; ``artifacts/list`` under
@@ -66,8 +70,16 @@ from trackline.server.destination import (
     open_destination,
 )
 from trackline.server.errors import error_response
-from trackline.server.routes import Endpoint, ServerContext, build_routes, response_message
+from trackline.server.routes import (
+    AJAX_PREFIX,
+    API_PREFIX,
+    Endpoint,
+    ServerContext,
+    build_routes,
+    response_message,
+)
 from trackline.server.routes.experiments import check_artifact_location
+from trackline.server.routes.model_versions import registry_of
 from trackline.server.wire import Field, Message, Params, dumps, parse_message, query_to_raw
 
 __all__ = [
@@ -101,6 +113,14 @@ def _checked(path: str | None) -> str:
         raise InvalidParameterValue(
             f"Invalid artifact path {rel[:200]!r}: it contains bytes that are not UTF-8"
         )
+    return rel
+
+
+def _file_path(path: str) -> str:
+    """A checked, non-empty path of a file to serve."""
+    rel = _checked(path)
+    if not rel:
+        raise InvalidParameterValue("The artifact path is empty: name a file")
     return rel
 
 
@@ -226,6 +246,18 @@ _RUN_FILE_REQUEST = Message(
         Field("path", "string", required=True, doc="The file, relative to the run's root."),
     ),
 )
+_VERSION_FILE_REQUEST = Message(
+    "GetModelVersionArtifact",
+    (
+        Field("name", "string", required=True),
+        Field("version", "string", required=True),
+        Field("path", "string", required=True, doc="The file, relative to the version's root."),
+    ),
+)
+_LOGGED_MODEL_FILE_REQUEST = Message(
+    "GetLoggedModelArtifact",
+    (Field("artifact_file_path", "string", required=True, doc="The file, in the model."),),
+)
 _RUN_LIST_REQUEST = Message(
     "ListArtifacts",
     (
@@ -279,7 +311,26 @@ def _proxied_routes(service: ArtifactService) -> list[BaseRoute]:
 
 def _run_file(service: ArtifactService, run_id: str, rel: str) -> Response:
     """The response serving one file of a run (blocking: call in a worker thread)."""
-    _, repo = service.run_repository(run_id)
+    return _file_response(service.run_repository(run_id)[1], rel)
+
+
+def _version_file(service: ArtifactService, name: str, version: str, rel: str) -> Response:
+    """One file of a registered model version (its storage location, which must lie in
+    this server's artifact roots like a run's)."""
+    uri = registry_of(service.context).get_model_version_download_uri(name, version)
+    return _file_response(service.repository(uri), rel)
+
+
+def _logged_model_file(service: ArtifactService, model_id: str, rel: str) -> Response:
+    """One file of a logged model (its artifact location, checked like a run's)."""
+    location = service.context.store.get_logged_model(model_id).artifact_location
+    if not location:
+        raise ResourceDoesNotExist(f"Logged model '{model_id}' has no artifact location")
+    return _file_response(service.repository(location), rel)
+
+
+def _file_response(repo: ArtifactRepository, rel: str) -> Response:
+    """The response serving one file of a repository (blocking)."""
     destination = destination_of(repo)
     if destination is not None:  # a local folder or S3: streamed from there
         return destination.file_response(rel)
@@ -300,10 +351,24 @@ def _run_routes(service: ArtifactService) -> list[BaseRoute]:
     async def get_artifact(request: Request) -> Response:
         """A file of a run's artifacts, as a download (the UI's link)."""
         params = _query(request, _RUN_FILE_REQUEST)
-        rel = _checked(params.string("path"))
-        if not rel:
-            raise InvalidParameterValue("The artifact path is empty: name a file")
+        rel = _file_path(params.string("path"))
         return await run_in_threadpool(_run_file, service, params.string("run_id"), rel)
+
+    @_guarded
+    async def get_model_version_artifact(request: Request) -> Response:
+        """A file of a registered model version, as a download (MLflow's UI link)."""
+        params = _query(request, _VERSION_FILE_REQUEST)
+        rel = _file_path(params.string("path"))
+        name, version = params.string("name"), params.string("version")
+        return await run_in_threadpool(_version_file, service, name, version, rel)
+
+    @_guarded
+    async def get_logged_model_artifact(request: Request) -> Response:
+        """A file of a logged model, as a download (MLflow's UI link)."""
+        params = _query(request, _LOGGED_MODEL_FILE_REQUEST)
+        rel = _file_path(params.string("artifact_file_path"))
+        model_id: str = request.path_params["model_id"]
+        return await run_in_threadpool(_logged_model_file, service, model_id, rel)
 
     def list_run_artifacts(ctx: ServerContext, req: Params) -> dict[str, Any]:
         uri, repo = service.run_repository(req.string("run_id"))
@@ -326,9 +391,19 @@ def _run_routes(service: ArtifactService) -> list[BaseRoute]:
         list_run_artifacts,
         "The artifacts of a run in one folder, with paths relative to the run's root.",
     )
+    logged_model_files = [
+        Route(
+            f"{prefix}/logged-models/{{model_id}}/artifacts/files",
+            get_logged_model_artifact,
+            methods=["GET"],
+        )
+        for prefix in (API_PREFIX, AJAX_PREFIX)
+    ]
     return [
         *build_routes([endpoint], service.context),
         Route("/get-artifact", get_artifact, methods=["GET"]),
+        Route("/model-versions/get-artifact", get_model_version_artifact, methods=["GET"]),
+        *logged_model_files,
     ]
 
 
