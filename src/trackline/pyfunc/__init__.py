@@ -4,7 +4,8 @@
 (scikit-learn, XGBoost and custom models, saved by trackline or by MLflow) and returns a
 :class:`PyFuncModel`, whose ``predict`` checks inputs against the model's signature.
 :class:`PythonModel` with :func:`save_model`/:func:`log_model` saves custom Python code as
-a model.
+a model. :func:`spark_udf` turns a model into a Spark UDF that predicts on Spark DataFrames
+(pyspark is imported only then: ``pip install 'trackline[spark]'``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from trackline.pyfunc.model import (
     log_model,
     save_model,
 )
+from trackline.pyfunc.spark import SparkModelUDF, spark_udf
 
 __all__ = [
     "FLAVOR_NAME",
     "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
+    "SparkModelUDF",
     "add_to_model",
     "get_default_pip_requirements",
     "get_model_dependencies",
@@ -33,6 +36,7 @@ __all__ = [
     "load_pyfunc",
     "log_model",
     "save_model",
+    "spark_udf",
 ]
 
 

@@ -136,8 +136,9 @@ def snippets(model: dict[str, Any], model_uri: str, tracking_uri: str) -> list[d
     if model.get("pyfunc_loader") is not None:
         out.append(
             {
-                "title": "Predict on a Spark DataFrame (Spark UDF, with MLflow's pyspark support)",
-                "code": "import mlflow\nfrom pyspark.sql.functions import struct, col\n\n"
+                "title": "Predict on a Spark DataFrame (Spark UDF; needs pyspark)",
+                "code": "import trackline as mlflow  # or: import mlflow\n"
+                "from pyspark.sql.functions import struct, col\n\n"
                 + head
                 + "\n# Load the model as a Spark UDF; set result_type to what the model "
                 "returns if not doubles.\n"
