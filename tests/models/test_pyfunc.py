@@ -97,3 +97,50 @@ def test_log_model_of_a_python_model(sqlite_tracking: str, tmp_path: Path) -> No
     requirements = trackline.pyfunc.get_model_dependencies(info.model_uri)
     assert Path(requirements).name == "requirements.txt"
     assert trackline.models.get_model_info(info.model_uri).model_id == info.model_id
+
+
+_LOAD_AND_EXIT = """
+import sys
+import numpy as np
+import trackline
+from trackline.models import location
+
+trackline.set_tracking_uri(sys.argv[1])
+with trackline.start_run() as run:
+    trackline.pyfunc.log_model(name="m", python_model=sys.modules["__main__"].Twice())
+model = trackline.pyfunc.load_model(f"runs:/{run.info.run_id}/m")
+assert list(model.predict(np.array([1]))) == [2]
+try:
+    trackline.pyfunc.load_model(f"runs:/{run.info.run_id}/nothing")
+except trackline.exceptions.MlflowException:
+    pass
+print("\\n".join(location._scratch))
+"""
+
+
+def test_download_folders_are_removed_at_exit(tmp_path: Path) -> None:
+    """A model loaded from a store without ``dst_path`` is downloaded into a temporary
+    folder that lives until the process exits (the model may read its files until then);
+    a failed download leaves none."""
+    import subprocess
+    import sys
+
+    script = (
+        "import trackline.pyfunc\n"
+        + (
+            "class Twice(trackline.pyfunc.PythonModel):\n"
+            "    def predict(self, context, model_input, params=None):\n"
+            "        return model_input * 2\n"
+        )
+        + _LOAD_AND_EXIT
+    )
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", script, uri], capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    folders = done.stdout.split()
+    assert len(folders) == 1  # the failed download's folder was removed at once
+    assert Path(folders[0]).name.startswith("trackline-model-")
+    assert not Path(folders[0]).exists()

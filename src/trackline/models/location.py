@@ -20,6 +20,7 @@ behind a tracking server go through its HTTP session.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -134,7 +135,7 @@ def download_model(
 def _download(client: TracklineClient, location: str, dst_path: str | None) -> Path:
     from trackline.tracking.model_uri import download_artifacts
 
-    destination = dst_path or tempfile.mkdtemp(prefix="trackline-model-")
+    destination = dst_path or _scratch_folder()
     try:
         return Path(
             download_artifacts(
@@ -144,7 +145,27 @@ def _download(client: TracklineClient, location: str, dst_path: str | None) -> P
                 registry_uri=client.registry_uri,
             )
         )
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+    except BaseException as exc:
+        if dst_path is None:
+            shutil.rmtree(destination, ignore_errors=True)
+        if isinstance(exc, MlflowException) and exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             raise ResourceDoesNotExist(f"No model at {location!r}: {exc.message}") from None
         raise
+
+
+#: The folders models were downloaded into without a ``dst_path``: removed at exit (a
+#: loaded model may read its files until then, as a custom model's artifacts do).
+_scratch: list[str] = []
+
+
+def _scratch_folder() -> str:
+    folder = tempfile.mkdtemp(prefix="trackline-model-")
+    if not _scratch:
+        atexit.register(_remove_scratch)
+    _scratch.append(folder)
+    return folder
+
+
+def _remove_scratch() -> None:
+    while _scratch:
+        shutil.rmtree(_scratch.pop(), ignore_errors=True)
