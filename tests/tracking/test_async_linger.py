@@ -15,13 +15,14 @@ from trackline.tracking.async_logging import AsyncLoggingQueue
 
 class LingeringStore(SqlTrackingStore):
     """A real SQLite store that lingers like the REST store (for an hour: a test that waited
-    for it would hit the test timeout), and counts its batches."""
+    for it would hit the test timeout), and counts its batches and the threads writing them."""
 
     batch_linger_s = 3600.0
 
     def __init__(self, db_uri: str, root: str) -> None:
         super().__init__(db_uri, root)
         self.batches: list[int] = []
+        self.writers: list[str] = []
 
     def log_batch(
         self,
@@ -31,6 +32,7 @@ class LingeringStore(SqlTrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         self.batches.append(len(metrics))
+        self.writers.append(threading.current_thread().name)
         super().log_batch(run_id, metrics, params, tags)
 
 
@@ -65,24 +67,10 @@ class _Deaf(threading.Event):
         pass
 
 
-class ThreadRecordingStore(LingeringStore):
-    """Records which thread wrote each batch."""
+class ShortLingerStore(LingeringStore):
+    """Lingers 5 s: without the waiting thread writing, a flush would take that long."""
 
     batch_linger_s = 5.0
-
-    def __init__(self, db_uri: str, root: str) -> None:
-        super().__init__(db_uri, root)
-        self.writers: list[str] = []
-
-    def log_batch(
-        self,
-        run_id: str,
-        metrics: Sequence[Metric] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
-    ) -> None:
-        self.writers.append(threading.current_thread().name)
-        super().log_batch(run_id, metrics, params, tags)
 
 
 def test_a_flush_writes_in_the_waiting_thread_while_the_writer_lingers(
@@ -90,7 +78,7 @@ def test_a_flush_writes_in_the_waiting_thread_while_the_writer_lingers(
 ) -> None:
     """The waiting thread does not depend on the writer thread being scheduled: it writes
     the queue itself (the writer here never learns that anyone waits)."""
-    store = ThreadRecordingStore(sqlite_uri, tmp_path.as_uri())
+    store = ShortLingerStore(sqlite_uri, tmp_path.as_uri())
     run_id = store.create_run("0", None, 0, [], None).info.run_id
     queue = AsyncLoggingQueue(store)
     queue._hurry = _Deaf()
