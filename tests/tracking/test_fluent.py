@@ -18,7 +18,7 @@ from trackline.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
-from trackline.tracking import fluent
+from trackline.tracking import active_run, fluent
 
 
 @pytest.fixture
@@ -302,7 +302,8 @@ def test_logging_reuses_the_run_client(uri: str, monkeypatch: pytest.MonkeyPatch
         def no_resolution() -> str:
             raise AssertionError("the tracking URI was resolved while logging")
 
-        monkeypatch.setattr(fluent, "get_tracking_uri", no_resolution)
+        # the client cache that resolves the URI lives in active_run (fluent re-exports it)
+        monkeypatch.setattr(active_run, "get_tracking_uri", no_resolution)
         mlflow.log_metric("m", 1.0)
         mlflow.log_param("p", 1)
         mlflow.set_tag("t", 1)

@@ -21,31 +21,47 @@ A missing bucket or an unreachable endpoint is a
 :class:`~trackline.exceptions.TemporarilyUnavailable` naming both (a server answers 503); a
 denied request is ``PERMISSION_DENIED``; nothing is cached, so things work again as soon as
 the bucket exists.
+
+This module holds the repository (keys, errors, listing, deleting, downloading); the
+settings and the shared boto3 clients are in :mod:`trackline.artifacts.s3_settings`, the
+transfers (managed uploads and downloads with progress, streamed multipart uploads,
+:class:`S3Object`) in :mod:`trackline.artifacts.s3_transfer`. Every name stays importable from
+here.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import mimetypes
 import os
-import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from trackline.artifacts.paths import check_artifact_path
-from trackline.artifacts.progress import TransferProgress
 from trackline.artifacts.repository import ArtifactRepository, prepare_destination
+from trackline.artifacts.s3_settings import (
+    _CHUNKSIZE_ENV,
+    _ENDPOINT_ENV,
+    _IGNORE_TLS_ENV,
+    _THRESHOLD_ENV,
+    DEFAULT_MULTIPART_CHUNKSIZE,
+    DEFAULT_MULTIPART_THRESHOLD,
+    MIN_PART_SIZE,
+    _env_first,
+    _env_flag,
+    _env_size,
+    _require_boto3,
+    _s3_client,
+    _upload_extra_args,
+)
+from trackline.artifacts.s3_transfer import S3Object, S3TransferMixin
 from trackline.entities import FileInfo
 from trackline.exceptions import (
     PERMISSION_DENIED,
     InvalidParameterValue,
-    MissingDependency,
     MlflowException,
     ResourceDoesNotExist,
     TemporarilyUnavailable,
@@ -62,87 +78,12 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-_MIB = 1024 * 1024
-#: boto3's defaults: files of 8 MiB and more go up in parts of 8 MiB.
-DEFAULT_MULTIPART_THRESHOLD = 8 * _MIB
-DEFAULT_MULTIPART_CHUNKSIZE = 8 * _MIB
-#: S3 refuses parts smaller than this (except the last one of an upload).
-MIN_PART_SIZE = 5 * _MIB
 _DELETE_BATCH = 1000  # S3's limit for one DeleteObjects call
-_READ_CHUNK = _MIB
-
-_ENDPOINT_ENV = ("TRACKLINE_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
-_IGNORE_TLS_ENV = ("TRACKLINE_S3_IGNORE_TLS", "MLFLOW_S3_IGNORE_TLS")
-_EXTRA_ARGS_ENV = ("TRACKLINE_S3_UPLOAD_EXTRA_ARGS", "MLFLOW_S3_UPLOAD_EXTRA_ARGS")
-_THRESHOLD_ENV = "TRACKLINE_S3_MULTIPART_THRESHOLD"
-_CHUNKSIZE_ENV = "TRACKLINE_S3_MULTIPART_CHUNKSIZE"
-# What makes a boto3 client differ: a change of any of these gets a new one.
-_CLIENT_ENV = (
-    "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
-)  # fmt: skip
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
 _DENIED = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
      "InvalidToken", "AllAccessDisabled", "AccountProblem"}
 )  # fmt: skip
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?)?\s*$", re.IGNORECASE)
-
-_clients: dict[tuple[object, ...], Any] = {}
-_clients_lock = threading.Lock()
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-def _require_boto3() -> None:
-    try:
-        import boto3  # noqa: F401
-    except ImportError:
-        raise MissingDependency("boto3", "s3", "S3 artifact stores") from None
-
-
-def _env_first(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
-def _env_flag(names: tuple[str, ...]) -> bool:
-    return (_env_first(names) or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _env_size(name: str, default: int) -> int:
-    """A size in bytes from the environment: ``8388608``, ``8MB``, ``8MiB``, ``512k``."""
-    text = os.environ.get(name)
-    if not text:
-        return default
-    match = _SIZE.match(text)
-    if not match:
-        raise InvalidParameterValue(f"{name}={text!r} is not a size (e.g. 8388608, 64MB, 1GiB)")
-    unit = (match.group(2) or "").lower()[:1]
-    return int(match.group(1)) * {"": 1, "k": 1024, "m": _MIB, "g": 1024 * _MIB}[unit]
-
-
-def _upload_extra_args() -> dict[str, Any]:
-    from s3transfer.manager import TransferManager
-
-    text = _env_first(_EXTRA_ARGS_ENV)
-    if not text:
-        return {}
-    try:
-        extra = json.loads(text)
-    except ValueError:
-        extra = None
-    if not isinstance(extra, dict):
-        raise InvalidParameterValue(f"S3 upload extra arguments must be a JSON object: {text!r}")
-    unknown = sorted(set(extra) - set(TransferManager.ALLOWED_UPLOAD_ARGS))
-    if unknown:
-        raise InvalidParameterValue(f"Unknown S3 upload arguments: {', '.join(unknown)}")
-    return extra
 
 
 def _join(*parts: str) -> str:
@@ -163,60 +104,7 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, check_artifact_path(parts.path.removeprefix("/"))
 
 
-def _s3_client(endpoint_url: str | None, verify: bool) -> Any:
-    """A boto3 S3 client, shared by repositories with the same settings (clients are
-    thread-safe and slow to make)."""
-    key = (endpoint_url, verify, *(os.environ.get(name) for name in _CLIENT_ENV))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            import boto3.session
-            from botocore.config import Config
-
-            options: dict[str, Any] = {"connect_timeout": 10, "read_timeout": 60}
-            if not (os.environ.get("AWS_RETRY_MODE") or os.environ.get("AWS_MAX_ATTEMPTS")):
-                options["retries"] = {"mode": "standard", "max_attempts": 3}
-            client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url, verify=verify, config=Config(**options)
-            )
-            _clients[key] = client
-    return client
-
-
-@dataclass
-class S3Object:
-    """An object being read: its size and its body, read piece by piece."""
-
-    size: int
-    body: Any
-
-    def chunks(self, size: int = _READ_CHUNK) -> Iterator[bytes]:
-        """The body in pieces of at most ``size`` bytes; closes it at the end."""
-        try:
-            yield from self.body.iter_chunks(size)
-        finally:
-            self.body.close()
-
-
-class _Subscriber:
-    """Reports one file of a boto3 managed transfer to a progress display."""
-
-    def __init__(self, progress: TransferProgress, size: int | None = None) -> None:
-        self.progress = progress
-        self.size = size
-
-    def on_queued(self, future: Any, **kwargs: Any) -> None:
-        if self.size is not None:  # known from the listing: saves a HEAD per download
-            future.meta.provide_transfer_size(self.size)
-
-    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-        self.progress.advance(bytes_transferred)
-
-    def on_done(self, future: Any, **kwargs: Any) -> None:
-        self.progress.file_done()
-
-
-class S3ArtifactRepository(ArtifactRepository):
+class S3ArtifactRepository(S3TransferMixin, ArtifactRepository):
     """Artifacts under ``s3://bucket/prefix``.
 
     ``endpoint_url`` (default: the environment, else AWS), ``verify`` (default: not
@@ -361,62 +249,6 @@ class S3ArtifactRepository(ArtifactRepository):
         with self._errors():
             self.client.head_bucket(Bucket=self.bucket)
 
-    # -- transfers -------------------------------------------------------------------------
-    def _transfer_manager(self) -> Any:
-        from boto3.s3.transfer import TransferConfig, create_transfer_manager
-
-        config = TransferConfig(
-            multipart_threshold=self.multipart_threshold,
-            multipart_chunksize=self.multipart_chunksize,
-            max_concurrency=self.max_concurrency,
-            preferred_transfer_client="classic",
-        )
-        return create_transfer_manager(self.client, config)
-
-    def _upload(self, files: list[tuple[Path, str]]) -> None:
-        """Upload local files to checked relative paths, in parallel."""
-        sizes = [path.stat().st_size for path, _ in files]
-        label = f"Uploading {files[0][1] if len(files) == 1 else f'{len(files)} files'}"
-        with (
-            self._errors(files[0][1] if len(files) == 1 else ""),
-            TransferProgress(label, sum(sizes), len(files)) as progress,
-            self._transfer_manager() as manager,
-        ):
-            futures = [
-                manager.upload(
-                    str(path),
-                    self.bucket,
-                    self._key(rel),
-                    extra_args=self._content_args(path.name),
-                    subscribers=[_Subscriber(progress)],
-                )
-                for path, rel in files
-            ]
-            for future in futures:
-                future.result()
-
-    def _download(self, files: list[tuple[str, int | None]], dst: Path) -> None:
-        """Download checked relative paths (with their sizes when known) below ``dst``."""
-        label = f"Downloading {files[0][0] if len(files) == 1 else f'{len(files)} files'}"
-        total = sum(size or 0 for _, size in files)
-        with (
-            self._errors(files[0][0] if len(files) == 1 else ""),
-            TransferProgress(label, total, len(files)) as progress,
-            self._transfer_manager() as manager,
-        ):
-            futures = []
-            for rel, size in files:
-                target = dst / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                subscriber = _Subscriber(progress, size)
-                futures.append(
-                    manager.download(
-                        self.bucket, self._key(rel), str(target), subscribers=[subscriber]
-                    )
-                )
-            for future in futures:
-                future.result()
-
     # -- writing ---------------------------------------------------------------------------
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
@@ -447,53 +279,6 @@ class S3ArtifactRepository(ArtifactRepository):
                 files.append((Path(dirpath) / name, check_artifact_path(_join(base, name))))
         if files:
             self._upload(files)
-
-    def upload_stream(self, artifact_path: str, stream: _Readable) -> int:
-        """Store what ``stream.read(n)`` gives, up to its end, as the file ``artifact_path``;
-        return its size. Bodies of at least one part go up as a multipart upload, one part
-        in memory at a time, and an upload that fails is aborted: the object appears whole
-        or not at all."""
-        rel = check_artifact_path(artifact_path)
-        if not rel:
-            raise InvalidParameterValue("The artifact path is empty: name a file")
-        key, part_size = self._key(rel), self.multipart_chunksize
-        args = self._content_args(rel.rpartition("/")[2])
-        data = _read_part(stream, part_size)
-        with self._errors(rel):
-            if len(data) < part_size:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **args)
-                return len(data)
-            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **args)
-            upload_id, size = upload["UploadId"], 0
-            parts: list[dict[str, Any]] = []
-            try:
-                while data:
-                    answer = self.client.upload_part(
-                        Bucket=self.bucket,
-                        Key=key,
-                        UploadId=upload_id,
-                        PartNumber=len(parts) + 1,
-                        Body=data,
-                    )
-                    parts.append({"PartNumber": len(parts) + 1, "ETag": answer["ETag"]})
-                    size += len(data)
-                    data = bytearray()  # let the part go before reading the next one
-                    data = _read_part(stream, part_size)
-                self.client.complete_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    MultipartUpload={"Parts": parts},
-                )
-            except BaseException:
-                try:
-                    self.client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=key, UploadId=upload_id
-                    )
-                except Exception:  # the original error matters more
-                    _log.warning("Could not abort the multipart upload of %s", key)
-                raise
-        return size
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         """Delete a file or a folder (everything under the root when None); nothing if it
@@ -593,15 +378,3 @@ class S3ArtifactRepository(ArtifactRepository):
         with self._errors(rel):
             answer = self.client.get_object(Bucket=self.bucket, Key=self._key(rel))
         return S3Object(int(answer.get("ContentLength", 0)), answer["Body"])
-
-
-def _read_part(stream: _Readable, size: int) -> bytearray:
-    """Up to ``size`` bytes of ``stream``: fewer only at its end (not copied again: boto3
-    sends a bytearray as it is)."""
-    buffer = bytearray()
-    while len(buffer) < size:
-        chunk = stream.read(min(size - len(buffer), _READ_CHUNK))
-        if not chunk:
-            break
-        buffer += chunk
-    return buffer

@@ -1,4 +1,4 @@
-"""MLflow's JSON wire conventions: request parsing against a field table, entity encoding.
+"""MLflow's JSON wire conventions: request parsing against a field table, JSON in and out.
 
 Requests are described by :class:`Message` tables (see :mod:`trackline.server.requests`), and
 :func:`parse_message` turns a decoded JSON body (or a query string, :func:`query_to_raw`) into
@@ -21,6 +21,11 @@ not take -- NaN literals, lone surrogates, integers beyond 64 bits on output -- 
 the standard library, so input and output are the same either way, except that orjson reads
 an integer beyond 64 bits as a double: no field of the protocol holds one (an int64 field
 refuses it as out of range either way).
+
+This module holds the parser, the plain-metrics fast path (:func:`metric_points`) and the
+JSON reading and writing; the message tables' classes (:class:`Field`, :class:`Message`,
+:class:`Params`) are in :mod:`trackline.server.messages` and the entity encoders in
+:mod:`trackline.server.entity_json`. Every name stays importable from here.
 """
 
 from __future__ import annotations
@@ -29,19 +34,18 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeGuard
+from typing import Any, TypeGuard
 
-from trackline.entities import (
-    DatasetInput,
-    Experiment,
-    Metric,
-    Run,
-    RunInfo,
-    RunInputs,
-    RunOutputs,
-)
+from trackline.entities import Metric
 from trackline.exceptions import InvalidParameterValue
+from trackline.server.entity_json import (
+    double_json,
+    experiment_json,
+    metric_json,
+    run_info_json,
+    run_json,
+)
+from trackline.server.messages import Field, Kind, Message, Params
 
 try:
     import orjson as _orjson
@@ -65,106 +69,12 @@ __all__ = [
     "run_json",
 ]
 
-Kind = Literal["string", "int64", "double", "bool", "enum", "message"]
-
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _INT_TEXT = re.compile(r"[+-]?\d{1,20}")
 _FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _DOCS_HINT = " See the API docs for more information about request parameters."
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a request or response message.
-
-    ``aliases`` are older names read when the field itself is absent (``run_uuid`` for
-    ``run_id``). ``enum`` maps the names of an enum field to their numbers.
-    """
-
-    name: str
-    kind: Kind
-    required: bool = False
-    repeated: bool = False
-    message: Message | None = None
-    enum: Mapping[str, int] | None = None
-    aliases: tuple[str, ...] = ()
-    doc: str = ""
-
-    @property
-    def camel_name(self) -> str:
-        """The field's camelCase JSON name (the same as ``name`` for one-word names)."""
-        return _camel(self.name)
-
-    @property
-    def alias_spellings(self) -> tuple[str, ...]:
-        """The aliases in snake_case and camelCase."""
-        return tuple(dict.fromkeys(s for a in self.aliases for s in (a, _camel(a))))
-
-
-@dataclass(frozen=True)
-class Message:
-    """A named list of fields: the shape of a request, a response or a nested object."""
-
-    name: str
-    fields: tuple[Field, ...] = ()
-    doc: str = ""
-    by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
-    #: Each field with its camelCase name and alias spellings, computed once.
-    spellings: tuple[tuple[Field, str, tuple[str, ...]], ...] = field(
-        init=False, repr=False, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
-        spellings = tuple((f, f.camel_name, f.alias_spellings) for f in self.fields)
-        object.__setattr__(self, "spellings", spellings)
-
-
-class Params(dict[str, Any]):
-    """The fields of a parsed request: only those that were given, already converted."""
-
-    def string(self, name: str, default: str = "") -> str:
-        """A string field, or ``default`` when absent."""
-        value = self.get(name)
-        return value if isinstance(value, str) else default
-
-    def opt_string(self, name: str) -> str | None:
-        """A string field, or None when absent."""
-        value = self.get(name)
-        return value if isinstance(value, str) else None
-
-    def opt_int(self, name: str) -> int | None:
-        """An int64 or enum field, or None when absent."""
-        value = self.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def double(self, name: str) -> float:
-        """A double field (the parser guarantees presence for required ones)."""
-        value = self.get(name)
-        return float(value) if isinstance(value, (int, float)) else 0.0
-
-    def strings(self, name: str) -> list[str]:
-        """A repeated string field (empty when absent)."""
-        value = self.get(name)
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-    def messages(self, name: str) -> list[Params]:
-        """A repeated message field (empty when absent)."""
-        value = self.get(name)
-        return [v for v in value if isinstance(v, Params)] if isinstance(value, list) else []
-
-    def message(self, name: str) -> Params:
-        """A nested message field (empty when absent)."""
-        value = self.get(name)
-        return value if isinstance(value, Params) else Params()
-
 
 # -- parsing -----------------------------------------------------------------------------
 
@@ -504,122 +414,3 @@ def dumps(payload: Mapping[str, Any]) -> bytes:
             if b"null" not in encoded:
                 return encoded
     return _encoder.encode(payload).encode()
-
-
-def double_json(value: float) -> float | str:
-    """A double as MLflow's JSON spells it: NaN and infinities become strings."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
-
-
-def _key_values(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in items]
-
-
-def experiment_json(experiment: Experiment) -> dict[str, Any]:
-    """An :class:`Experiment` as the wire shows it."""
-    out: dict[str, Any] = {
-        "experiment_id": experiment.experiment_id,
-        "name": experiment.name,
-        "artifact_location": experiment.artifact_location,
-        "lifecycle_stage": experiment.lifecycle_stage,
-    }
-    if experiment.last_update_time is not None:
-        out["last_update_time"] = experiment.last_update_time
-    if experiment.creation_time is not None:
-        out["creation_time"] = experiment.creation_time
-    if experiment.tags:
-        out["tags"] = _key_values(experiment.tags.items())
-    return out
-
-
-def run_info_json(info: RunInfo) -> dict[str, Any]:
-    """A :class:`RunInfo` with both ``run_id`` and its alias ``run_uuid``."""
-    out: dict[str, Any] = {
-        "run_id": info.run_id,
-        "run_uuid": info.run_id,
-        "run_name": info.run_name,
-        "experiment_id": info.experiment_id,
-        "user_id": info.user_id,
-        "status": info.status,
-        "start_time": info.start_time,
-        "end_time": info.end_time,
-        "artifact_uri": info.artifact_uri,
-        "lifecycle_stage": info.lifecycle_stage,
-    }
-    return {k: v for k, v in out.items() if v is not None and v != ""}
-
-
-def metric_json(metric: Metric) -> dict[str, Any]:
-    """A metric point; a non-finite value is a string."""
-    out: dict[str, Any] = {
-        "key": metric.key,
-        "value": double_json(metric.value),
-        "timestamp": metric.timestamp,
-        "step": metric.step,
-    }
-    for name in ("dataset_name", "dataset_digest", "model_id", "run_id"):
-        value = getattr(metric, name)
-        if value:
-            out[name] = value
-    return out
-
-
-def _dataset_input_json(dataset_input: DatasetInput) -> dict[str, Any]:
-    ds = dataset_input.dataset
-    dataset = {
-        "name": ds.name,
-        "digest": ds.digest,
-        "source_type": ds.source_type,
-        "source": ds.source,
-        "schema": ds.schema,
-        "profile": ds.profile,
-    }
-    out: dict[str, Any] = {"dataset": {k: v for k, v in dataset.items() if v is not None}}
-    if dataset_input.tags:
-        out["tags"] = _key_values((t.key, t.value) for t in dataset_input.tags)
-    return out
-
-
-def _inputs_json(inputs: RunInputs) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if inputs.dataset_inputs:
-        out["dataset_inputs"] = [_dataset_input_json(d) for d in inputs.dataset_inputs]
-    if inputs.model_inputs:
-        out["model_inputs"] = [{"model_id": m.model_id} for m in inputs.model_inputs]
-    return out
-
-
-def _outputs_json(outputs: RunOutputs) -> dict[str, Any]:
-    if not outputs.model_outputs:
-        return {}
-    return {
-        "model_outputs": [{"model_id": m.model_id, "step": m.step} for m in outputs.model_outputs]
-    }
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    """A :class:`Run`: info, data (latest metrics, params, tags), inputs and outputs.
-
-    ``inputs`` and ``outputs`` are present even when empty (``{}``), as MLflow's server
-    sends them.
-    """
-    data: dict[str, Any] = {}
-    metrics = run.data.to_dictionary().get("metrics")
-    if metrics:
-        for point in metrics:
-            point["value"] = double_json(point["value"])
-        data["metrics"] = metrics
-    if run.data.params:
-        data["params"] = _key_values(run.data.params.items())
-    if run.data.tags:
-        data["tags"] = _key_values(run.data.tags.items())
-    return {
-        "info": run_info_json(run.info),
-        "data": data,
-        "inputs": _inputs_json(run.inputs),
-        "outputs": _outputs_json(run.outputs),
-    }

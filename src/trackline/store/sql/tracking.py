@@ -8,6 +8,11 @@ SQL to one module per noun: :mod:`~trackline.store.sql.experiments`,
 :mod:`~trackline.store.sql.upserts`; the hot statements run through
 :mod:`~trackline.store.sql.prepared`). Writes are all or nothing: an error anywhere in a call
 rolls the whole call back.
+
+This module holds the experiments and the run writes; the store's other methods come from
+two mixins: metric histories and run searches from
+:class:`~trackline.store.sql.run_reads.RunReadsMixin`, logged models from
+:class:`~trackline.store.sql.logged_model_store.LoggedModelStoreMixin`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import urlparse
 
@@ -26,18 +31,12 @@ from trackline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
-    LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
-    LoggedModelParameter,
-    LoggedModelStatus,
-    LoggedModelTag,
     Metric,
-    MetricHistory,
     PagedList,
     Param,
     Run,
-    RunColumns,
     RunData,
     RunInfo,
     RunStatus,
@@ -54,15 +53,10 @@ from trackline.store.sql import metrics as metric_sql
 from trackline.store.sql import request_keys
 from trackline.store.sql import runs as run_sql
 from trackline.store.sql.engine import Database
-from trackline.store.sql.filters import (
-    experiments_query,
-    logged_model_order,
-    logged_models_query,
-    runs_query,
-)
-from trackline.store.sql.run_columns import INFO_COLUMNS, load_run_columns
+from trackline.store.sql.filters import experiments_query
+from trackline.store.sql.logged_model_store import LoggedModelStoreMixin
+from trackline.store.sql.run_reads import RunReadsMixin
 from trackline.store.tracking_store import (
-    SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
     TrackingStore,
@@ -84,7 +78,6 @@ from trackline.validation import (
 __all__ = ["SqlTrackingStore"]
 
 _RUN_NAME_TAG = run_sql.RUN_NAME_TAG
-_MAX_MODEL_TYPE_LENGTH = 500
 
 
 def _now() -> int:
@@ -115,7 +108,7 @@ def _status_name(status: int | str | None) -> str | None:
         return None
 
 
-class SqlTrackingStore(TrackingStore):
+class SqlTrackingStore(RunReadsMixin, LoggedModelStoreMixin, TrackingStore):
     """A :class:`~trackline.store.tracking_store.TrackingStore` on a SQL database.
 
     ``db_uri`` is a SQLAlchemy URL (``sqlite:///path.db``, ``postgresql://...``,
@@ -415,122 +408,6 @@ class SqlTrackingStore(TrackingStore):
         with self.db.write() as conn:
             run_sql.delete_tag(conn, run_id, key)
 
-    def get_metric_history(
-        self,
-        run_id: str,
-        metric_key: str,
-        max_results: int | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Metric]:
-        """Every point of a metric ordered by (timestamp, step, value); with ``max_results``
-        a page of them and the token of the next. An unknown run has no points."""
-        validate_run_id(run_id)
-        offset = decode_page_token(page_token)
-        limit = None
-        if max_results is not None:
-            limit = validate_max_results(max_results, 2**62)
-        with self.db.read() as conn:
-            points = metric_sql.metric_history(
-                conn, run_id, metric_key, None if limit is None else limit + 1, offset
-            )
-        token = None
-        if limit is not None and len(points) > limit:
-            del points[limit:]
-            token = encode_page_token(offset + limit)
-        return PagedList(points, token)
-
-    def get_metric_history_columns(
-        self,
-        run_id: str,
-        metric_key: str,
-        max_results: int | None = None,
-        page_token: str | None = None,
-    ) -> MetricHistory:
-        """:meth:`get_metric_history` as arrays, read without an entity per point."""
-        validate_run_id(run_id)
-        offset = decode_page_token(page_token)
-        limit = None if max_results is None else validate_max_results(max_results, 2**62)
-        with self.db.read() as conn:
-            history = metric_sql.metric_history_columns(
-                conn, run_id, metric_key, None if limit is None else limit + 1, offset
-            )
-        if limit is not None and len(history) > limit:
-            del history.timestamp[limit:], history.step[limit:], history.value[limit:]
-            history.token = encode_page_token(offset + limit)
-        return history
-
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        """A page of runs matching the filter, ``start_time DESC, run_id`` after ``order_by``."""
-        ids, limit = self._search_scope(experiment_ids, max_results, page_token)
-        if not ids:
-            return PagedList([], None)
-        with self.db.read() as conn:
-            rows, token = self._page_of_runs(
-                conn, ids, limit, filter_string, run_view_type, order_by, page_token
-            )
-            return PagedList(run_sql.load_runs(conn, [str(row[0]) for row in rows]), token)
-
-    @staticmethod
-    def _search_scope(
-        experiment_ids: Sequence[str], max_results: int, page_token: str | None
-    ) -> tuple[list[int], int]:
-        """The experiment ids that can match and the page size, the arguments checked."""
-        limit = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        decode_page_token(page_token)
-        ids = [experiment_sql.parse_experiment_id(e) for e in experiment_ids or ()]
-        # Ids outside the column's range name no experiment (and PostgreSQL rejects them).
-        return [i for i in ids if experiment_sql.in_id_range(i)], limit
-
-    @staticmethod
-    def _page_of_runs(
-        conn: Connection,
-        ids: list[int],
-        limit: int,
-        filter_string: str | None,
-        run_view_type: int,
-        order_by: Sequence[str] | None,
-        page_token: str | None,
-        columns: Sequence[Any] = (),
-    ) -> tuple[list[Any], str | None]:
-        """One page of matching runs as rows of ``columns`` of ``runs`` (just the run id by
-        default), and the next page's token."""
-        offset = decode_page_token(page_token)
-        query = runs_query(ids, filter_string, run_view_type, order_by, offset, limit + 1)
-        if columns:
-            query = query.with_only_columns(*columns)
-        # Straight from the driver's cursor: SQLAlchemy's row processing doubles the cost
-        # of reading 50,000 rows, and these plain columns need none.
-        rows = list(conn.execute(query).cursor.fetchall())
-        token = encode_page_token(offset + limit) if len(rows) > limit else None
-        return rows[:limit], token
-
-    def search_run_columns(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> RunColumns:
-        """The page :meth:`search_runs` returns, read column by column (no entities)."""
-        ids, limit = self._search_scope(experiment_ids, max_results, page_token)
-        if not ids:
-            return RunColumns()
-        with self.db.read() as conn:
-            rows, token = self._page_of_runs(
-                conn, ids, limit, filter_string, run_view_type, order_by, page_token, INFO_COLUMNS
-            )
-            return load_run_columns(conn, rows, token)
-
     def log_inputs(
         self,
         run_id: str,
@@ -559,154 +436,3 @@ class SqlTrackingStore(TrackingStore):
             run_sql.require_active_run(conn, run_id)
             if outputs:
                 model_sql.write_outputs(conn, self.dialect, run_id, outputs)
-
-    # -- logged models ---------------------------------------------------------------------
-
-    def create_logged_model(
-        self,
-        experiment_id: str,
-        name: str | None = None,
-        source_run_id: str | None = None,
-        tags: Sequence[LoggedModelTag] | None = None,
-        params: Sequence[LoggedModelParameter] | None = None,
-        model_type: str | None = None,
-        *,
-        request_key: str | None = None,
-    ) -> LoggedModel:
-        """Create a PENDING model in an active experiment, artifacts under
-        ``<experiment location>/models/<model_id>/artifacts``; a missing name is generated.
-
-        With ``request_key``, a call with a key already seen returns the model that key's
-        first call created (it must be in the same experiment; 400 otherwise)."""
-        eid = experiment_sql.parse_experiment_id(experiment_id)
-        key = None if request_key is None else request_keys.validate_request_key(request_key)
-        model_name = model_sql.check_name(name)
-        if source_run_id:
-            validate_run_id(source_run_id)
-        if model_type is not None and (
-            not isinstance(model_type, str) or len(model_type) > _MAX_MODEL_TYPE_LENGTH
-        ):
-            raise InvalidParameterValue(
-                f"Invalid model_type: expected a string of at most "
-                f"{_MAX_MODEL_TYPE_LENGTH} characters, got {str(model_type)[:100]!r}"
-            )
-        model_tags = model_sql.check_tags(tags)
-        model_params: dict[str, str] = {}
-        for item in params or ():
-            param = validate_param(Param(item.key, item.value))
-            model_params[param.key] = param.value
-        model_id = model_sql.new_model_id()
-        now = _now()
-
-        def insert(conn: Connection) -> tuple[LoggedModel, str]:
-            row = experiment_sql.require_active_experiment(conn, eid)
-            if source_run_id:
-                run_sql.require_run(conn, source_run_id)
-            location = row.artifact_location or experiment_sql.artifact_location_for(
-                self.default_artifact_root, eid
-            )
-            model = LoggedModel(
-                experiment_id=str(eid),
-                model_id=model_id,
-                name=model_name,
-                artifact_location=f"{location.rstrip('/')}/models/{model_id}/artifacts",
-                creation_timestamp=now,
-                last_updated_timestamp=now,
-                model_type=model_type or None,
-                source_run_id=source_run_id or None,
-                status=LoggedModelStatus.PENDING,
-                tags=model_tags,
-                params=model_params,
-            )
-            model_sql.insert_model(conn, self.dialect, model=model, experiment_id=eid)
-            return model, model_id
-
-        created = self._keys.create_once(key, request_keys.LOGGED_MODEL, insert)
-        if not isinstance(created, request_keys.Repeat):
-            return created
-        model = self.get_logged_model(created.entity_id, allow_deleted=True)
-        if model.experiment_id != str(eid):
-            raise InvalidParameterValue(
-                f"The idempotency key {key!r} was already used to create a logged model in "
-                f"experiment {model.experiment_id}; send a new key for a new request."
-            )
-        return model
-
-    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
-        """The model with its tags, params and metrics; 404 when there is none (or it is
-        deleted, unless ``allow_deleted``)."""
-        model_id = model_sql.check_model_id(model_id)
-        with self.db.read() as conn:
-            found = model_sql.load_models(conn, [model_id])
-        if not found or (not allow_deleted and found[0].lifecycle_stage != "active"):
-            raise model_sql.model_not_found(model_id)
-        return found[0]
-
-    def finalize_logged_model(
-        self, model_id: str, status: LoggedModelStatus | int | str
-    ) -> LoggedModel:
-        """Set the status of an active model (PENDING, READY or FAILED) and return it."""
-        model_id = model_sql.check_model_id(model_id)
-        try:
-            checked = LoggedModelStatus.from_value(status)
-        except ValueError as exc:
-            raise InvalidParameterValue(str(exc)) from None
-        if checked is LoggedModelStatus.UNSPECIFIED:
-            raise InvalidParameterValue(
-                "Invalid status UNSPECIFIED: a logged model is PENDING, READY or FAILED."
-            )
-        with self.db.write() as conn:
-            model_sql.set_status(conn, model_id, checked, _now())
-        return self.get_logged_model(model_id)
-
-    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
-        """Insert or replace tags of an active model."""
-        model_id = model_sql.check_model_id(model_id)
-        checked = model_sql.check_tags(tags)
-        with self.db.write() as conn:
-            experiment_id = model_sql.require_model(conn, model_id)
-            if checked:
-                model_sql.set_tags(conn, self.dialect, model_id, experiment_id, checked, _now())
-
-    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        """Remove a tag of an active model; 404 if it has none by that key."""
-        model_id = model_sql.check_model_id(model_id)
-        validate_tag_name(key)
-        with self.db.write() as conn:
-            model_sql.delete_tag(conn, model_id, key, _now())
-
-    def delete_logged_model(self, model_id: str) -> None:
-        """Soft-delete an active model."""
-        model_id = model_sql.check_model_id(model_id)
-        with self.db.write() as conn:
-            model_sql.delete_model(conn, model_id, _now())
-
-    def search_logged_models(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        datasets: Sequence[Mapping[str, Any]] | None = None,
-        max_results: int | None = None,
-        order_by: Sequence[Mapping[str, Any]] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[LoggedModel]:
-        """A page of the active models of the experiments that match the filter (see
-        :func:`~trackline.store.sql.filters.logged_models_query` for the semantics)."""
-        if max_results is None:
-            max_results = SEARCH_LOGGED_MODELS_MAX_RESULTS_DEFAULT
-        limit = validate_max_results(max_results, SEARCH_MAX_RESULTS_THRESHOLD)
-        if isinstance(experiment_ids, str):
-            raise InvalidParameterValue("experiment_ids must be a list of experiment ids")
-        ids = [experiment_sql.parse_experiment_id(e) for e in experiment_ids or ()]
-        ids = [i for i in ids if experiment_sql.in_id_range(i)]
-        refs = model_sql.dataset_refs(datasets)
-        order = logged_model_order(order_by)
-        offset = decode_page_token(page_token)
-        if not ids:
-            return PagedList([], None)
-        query = logged_models_query(ids, filter_string, refs, order, offset, limit + 1)
-        with self.db.read() as conn:
-            model_ids = [str(i) for i in conn.execute(query).scalars()]
-            found = model_sql.load_models(conn, model_ids[:limit])
-        token = encode_page_token(offset + limit) if len(model_ids) > limit else None
-        return PagedList(found, token)
