@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,81 @@ def test_metrics_are_sent_in_batches(
     # 600 points: one batch of metrics, one of params; far from one request per round
     assert counted_server.paths["runs/log-batch"] <= 3
     assert counted_server.paths["runs/log-metric"] == 0
+
+
+def test_storing_the_metrics_never_holds_up_training(
+    sqlite_tracking: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Another connection holds the database's write lock from the first iteration to the
+    # last, and a batch leaves at every iteration: training must go on all the same (the
+    # client's background writer waits for the lock, not the training loop), and every point
+    # be stored once xgb.train has returned.
+    monkeypatch.setattr(autolog_xgboost, "_FLUSH_SECONDS", 0.0)
+    train, valid = _matrices()
+    rounds = 20
+
+    class HoldTheDatabase(xgb.callback.TrainingCallback):  # type: ignore[misc]
+        """Runs before autolog's own callback at each iteration (callbacks run in order)."""
+
+        def before_training(self, model: Any) -> Any:
+            self.db = sqlite3.connect(tmp_path / "trackline.db", isolation_level=None)
+            self.db.execute("BEGIN IMMEDIATE")  # the write lock, held while training
+            return model
+
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            if epoch == rounds - 1:
+                self.db.execute("ROLLBACK")
+                self.db.close()
+            return False
+
+    mlflow.xgboost.autolog(log_models=False, log_datasets=False, importance_types=[])
+    with caplog.at_level(logging.WARNING, logger="trackline.autolog"):
+        xgb.train(
+            BEST_PARAMS,
+            train,
+            rounds,
+            evals=[(valid, "valid")],
+            callbacks=[HoldTheDatabase()],
+            verbose_eval=False,
+        )
+    assert [r.getMessage() for r in caplog.records] == []
+    run = mlflow.last_active_run()
+    assert run is not None
+    history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "valid-rmse")
+    assert [m.step for m in history] == list(range(rounds))
+
+
+def test_metrics_that_come_and_go_keep_their_steps(sqlite_tracking: str) -> None:
+    # XGBoost's evaluation log has the same metrics at every iteration; should one appear
+    # late or skip an iteration, each point must still land at its own step.
+    from trackline.autolog.patching import AutologConfig, Session
+
+    with mlflow.start_run() as run:
+        session = Session("xgboost", AutologConfig(), xgb.train)
+        sink = autolog_xgboost._MetricSink(session, None)
+        for epoch in range(5):
+            log: dict[str, dict[str, list[float]]] = {"valid": {"rmse": [10.0 + epoch]}}
+            if epoch >= 1:  # appears at the second iteration
+                log["valid"]["mae@1"] = [20.0 + epoch]
+            if epoch != 3:  # absent from the fourth
+                log["train"] = {"rmse": [30.0 + epoch]}
+            sink.record(epoch, log)
+        sink.finish()
+        assert sink.row(3) == {"valid-rmse": 13.0, "valid-mae_at_1": 23.0}
+        assert sink.row(0) == {"valid-rmse": 10.0, "train-rmse": 30.0}
+    client = mlflow.MlflowClient()
+    steps = {
+        key: [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, key)]
+        for key in ("valid-rmse", "valid-mae_at_1", "train-rmse")
+    }
+    assert steps == {
+        "valid-rmse": [(e, 10.0 + e) for e in range(5)],
+        "valid-mae_at_1": [(e, 20.0 + e) for e in range(1, 5)],
+        "train-rmse": [(e, 30.0 + e) for e in (0, 1, 2, 4)],
+    }
 
 
 def test_disable_puts_the_originals_back(sqlite_tracking: str) -> None:

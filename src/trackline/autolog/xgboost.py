@@ -7,8 +7,10 @@
 * the training set (context ``train``) and each evaluation set (context ``eval``, named after
   it) as run inputs, when small enough to describe cheaply;
 * every evaluation metric of every iteration as metric history, ``<eval name>-<metric>``
-  (``validation-rmse``) at step = iteration, sent in batches of 1,000 points (and at least
-  every 5 seconds), never one request per iteration;
+  (``validation-rmse``) at step = iteration, in batches of 1,000 points (and at least every
+  5 seconds), never one request per iteration; the batches are stored by the tracking
+  client's background writer while training goes on (the training loop never waits for the
+  store), and all of them before ``train`` returns;
 * with ``early_stopping_rounds``: ``stopped_iteration`` and ``best_iteration``, and the best
   iteration's metrics again at step = number of iterations;
 * feature importance per ``importance_types`` (default ``["weight"]``) as
@@ -24,25 +26,30 @@ random forests) logs the same: the params ``train`` receives (``get_xgb_params()
 ``estimator_class`` tags, the training and ``eval_set`` data (``validation_<i>``), the
 evaluation history as ``validation_<i>-<metric>`` (read after training), early stopping,
 importance, and the estimator itself as the logged model.
+
+Nothing is left running when the patched call returns: everything it promises is stored and
+readable.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import json
-import logging
 import time
 import types
+from collections.abc import Callable
 from copy import deepcopy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trackline.autolog import patching
+from trackline.autolog import importance, patching
 from trackline.autolog.datasets import dataset_input, describe
 from trackline.autolog.patching import AutologConfig, Session
 from trackline.entities import Dataset, LoggedModelStatus, Metric
 from trackline.exceptions import InvalidParameterValue
 from trackline.tracking import context
+
+if TYPE_CHECKING:
+    from trackline.tracking.async_logging import RunOperations
 
 __all__ = ["FLAVOR_NAME", "autolog"]
 
@@ -75,7 +82,6 @@ _ESTIMATORS = (
     "XGBRFRegressor",
     "XGBRFClassifier",
 )
-_logger = logging.getLogger("trackline.autolog")
 
 
 def autolog(
@@ -170,46 +176,114 @@ def _recorder_class() -> type:
 
 
 class _MetricSink:
-    """Per-iteration metrics, buffered and logged in batches."""
+    """Each iteration's evaluation results, handed to the tracking client's background
+    writer in batches (1,000 points, or what 5 seconds gathered) so that storing them runs
+    while XGBoost trains instead of between its iterations. An iteration only appends plain
+    floats to lists (no object per point, so no garbage-collector work while training);
+    :meth:`finish` hands over the rest and waits until every point is stored."""
 
     def __init__(self, session: Session, model_id: str | None) -> None:
         self.session = session
         self.model_id = model_id
-        self.pending: list[Metric] = []
-        self.history: list[dict[str, float]] = []
+        #: Per ``(data name, metric name)``: the values of the iterations since ``first``.
+        self.columns: dict[str, dict[str, list[float | None]]] = {}
+        #: ``(key, first iteration, values)`` of each metric, in the order they appeared.
+        self.series: list[tuple[str, int, list[float | None]]] = []
+        self.steps: list[int] = []
+        self.timestamps: list[int] = []
+        self.sent = 0  # iterations handed to the writer so far
+        self.handles: list[RunOperations] = []
         self.failed = False
-        self._last_flush = time.monotonic()
+        self._deadline = time.monotonic() + _FLUSH_SECONDS
+
+    @property
+    def iterations(self) -> int:
+        """How many iterations were recorded."""
+        return len(self.steps)
+
+    def row(self, iteration: int) -> dict[str, float]:
+        """The metrics of the ``iteration``-th recorded iteration (0-based)."""
+        out: dict[str, float] = {}
+        for key, first, values in self.series:
+            value = _at(values, first, iteration)
+            if value is not None:
+                out[key] = value
+        return out
 
     def record(self, epoch: int, evals_log: Any) -> None:
         if self.failed:
             return
         try:
-            now = int(time.time() * 1000)
-            row: dict[str, float] = {}
+            self.steps.append(epoch)
+            self.timestamps.append(time.time_ns() // 1_000_000)
+            seen = 0
             for data_name, metrics in evals_log.items():
+                columns = self.columns.get(data_name)
+                if columns is None:
+                    columns = self.columns[data_name] = {}
                 for metric_name, values in metrics.items():
                     value = values[-1]
                     if isinstance(value, tuple):  # (mean, std) in cross-validation
                         value = value[0]
-                    key = f"{data_name}-{str(metric_name).replace('@', '_at_')}"
-                    row[key] = float(value)
-                    self.pending.append(
-                        Metric(key, row[key], now, epoch, None, None, self.model_id)
-                    )
-            self.history.append(row)
-            if len(self.pending) >= _POINTS_PER_BATCH or (
-                time.monotonic() - self._last_flush >= _FLUSH_SECONDS
-            ):
-                self.flush()
+                    column = columns.get(metric_name)
+                    if column is None:
+                        column = columns[metric_name] = self._add(data_name, metric_name)
+                    column.append(float(value))
+                    seen += 1
+            if seen != len(self.series):  # a metric missing from this iteration
+                for _, first, column in self.series:
+                    if len(column) < len(self.steps) - first:
+                        column.append(None)
+            pending = (len(self.steps) - self.sent) * len(self.series)
+            if pending >= _POINTS_PER_BATCH or time.monotonic() >= self._deadline:
+                self.send()
         except Exception as exc:
             self.failed = True
             self.session.report("log the evaluation metrics", exc)
 
-    def flush(self) -> None:
-        points, self.pending = self.pending, []
-        self._last_flush = time.monotonic()
+    def _add(self, data_name: str, metric_name: str) -> list[float | None]:
+        key = f"{data_name}-{str(metric_name).replace('@', '_at_')}"
+        column: list[float | None] = []
+        self.series.append((key, len(self.steps) - 1, column))
+        return column
+
+    def send(self) -> None:
+        """Queue the points of the iterations not sent yet for the background writer."""
+        start, end = self.sent, len(self.steps)
+        self.sent = end
+        self._deadline = time.monotonic() + _FLUSH_SECONDS
+        points = []
+        for iteration in range(start, end):
+            step, timestamp = self.steps[iteration], self.timestamps[iteration]
+            for key, first, values in self.series:
+                value = _at(values, first, iteration)
+                if value is not None:
+                    points.append(Metric(key, value, timestamp, step, None, None, self.model_id))
         if points:
-            self.session.log_points(points)
+            handle = self.session.client.log_batch(
+                self.session.run_id, metrics=points, synchronous=False
+            )
+            if handle is not None:
+                self.handles.append(handle)
+
+    def finish(self) -> None:
+        """Send the rest and wait until every point is stored; raise the first error (once
+        every batch is waited for, so that no error is left for the run's end to raise)."""
+        self.send()
+        handles, self.handles = self.handles, []
+        error: Exception | None = None
+        for handle in handles:
+            try:
+                handle.wait()
+            except Exception as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+
+def _at(values: list[float | None], first: int, iteration: int) -> float | None:
+    index = iteration - first
+    return values[index] if 0 <= index < len(values) else None
 
 
 def _matrix_dataset(matrix: Any, name: str | None) -> Dataset | None:
@@ -268,46 +342,42 @@ def _train(session: Session, *args: Any, **kwargs: Any) -> Any:
         booster = session.call(*bound.args, **bound.kwargs)
     except BaseException:
         with session.guard("log the evaluation metrics"):
-            sink.flush()
+            sink.finish()
         if model_id is not None:
             with session.guard("mark the model failed"):
                 session.client.finalize_logged_model(model_id, LoggedModelStatus.FAILED)
         raise
     with session.guard("log the evaluation metrics"):
-        sink.flush()
+        sink.finish()
     if config.log_models:
         example = getattr(given.get("dtrain"), _EXAMPLE_ATTRIBUTE, None)
         _log_model(session, booster, example, model_id)
     if given.get("early_stopping_rounds"):
-        _log_early_stopping(session, booster, sink.history, model_id, dataset)
-    _log_importances(session, booster)
+        _log_early_stopping(session, booster, sink.iterations, sink.row, model_id, dataset)
+    importance.log_importance(session, booster)
     return booster
 
 
 def _log_early_stopping(
     session: Session,
     model: Any,
-    history: list[dict[str, float]],
+    iterations: int,
+    row: Callable[[int], dict[str, float]],
     model_id: str | None,
     dataset: Dataset | None,
 ) -> None:
-    if not history:
+    """``stopped_iteration``, ``best_iteration`` and, at step = ``iterations``, the metrics
+    of the best iteration (``row(i)``: those of the i-th iteration)."""
+    if not iterations:
         return
     with session.guard("log the early-stopping metrics"):
-        last = len(history)
         best = int(model.best_iteration)
         session.log_metrics(
-            {"stopped_iteration": last - 1, "best_iteration": best},
+            {"stopped_iteration": iterations - 1, "best_iteration": best},
             model_id=model_id,
             dataset=dataset,
         )
-        session.log_metrics(history[best], step=last, model_id=model_id, dataset=dataset)
-
-
-def _log_importances(session: Session, booster: Any) -> None:
-    for importance_type in session.config.options["importance_types"]:
-        with session.guard(f"log the feature importance ({importance_type})"):
-            _log_importance(session, booster, importance_type)
+        session.log_metrics(row(best), step=iterations, model_id=model_id, dataset=dataset)
 
 
 def _describe_sets(session: Session, x: Any, y: Any, eval_set: Any) -> Dataset | None:
@@ -373,9 +443,8 @@ def _fit(session: Session, model: Any, *args: Any, **kwargs: Any) -> Any:
                 ]
             )
     if model.early_stopping_rounds:
-        _log_early_stopping(session, model, history, model_id, dataset)
-    with session.guard("read the booster"):
-        _log_importances(session, model.get_booster())
+        _log_early_stopping(session, model, len(history), history.__getitem__, model_id, dataset)
+    importance.log_importance(session, model)
     return result
 
 
@@ -411,51 +480,3 @@ def _log_model(session: Session, model: Any, example: Any, model_id: str | None)
         with session.guard("mark the model failed"):
             session.client.finalize_logged_model(model_id, LoggedModelStatus.FAILED)
     return logged
-
-
-def _log_importance(session: Session, booster: Any, importance_type: str) -> None:
-    scores = booster.get_score(importance_type=importance_type)
-    session.client.log_text(
-        session.run_id, json.dumps(scores), f"feature_importance_{importance_type}.json"
-    )
-    if not scores:
-        return
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        _logger.debug("matplotlib is not installed: no feature importance plot")
-        return
-    import numpy as np
-
-    names = np.array(list(scores))
-    values = np.array([np.atleast_1d(scores[n]) for n in names], dtype=float)
-    order = np.argsort(np.abs(values).sum(axis=1))
-    names, values = names[order], values[order]
-    features, classes = values.shape
-    height = 4.8 + (0.1 * features if features > 10 else 0) + (0.1 * classes if classes > 1 else 0)
-    figure = Figure(figsize=(6.4, height))
-    # Margins from the longest name, not tight_layout(): that would cost a third of the plot.
-    longest = max(len(str(n)) for n in names)
-    figure.subplots_adjust(
-        left=min(0.5, 0.04 + (14 + 7 * longest) / 640),
-        right=0.96,
-        top=1 - 0.45 / height,
-        bottom=0.5 / height,
-    )
-    axes = figure.subplots()
-    positions = np.arange(features)
-    offsets = np.linspace(-0.5, 0.5, classes) / 2 if classes > 1 else np.zeros(1)
-    for index in range(classes):
-        axes.barh(
-            positions + offsets[index],
-            values[:, index],
-            align="center",
-            height=0.5 / max(classes - 1, 1),
-            label=f"Class {index}" if classes > 1 else None,
-        )
-    axes.set_yticks(positions, labels=[str(n) for n in names])
-    axes.set_xlabel("Importance")
-    axes.set_title(f"Feature Importance ({importance_type})")
-    if classes > 1:
-        axes.legend()
-    session.client.log_figure(session.run_id, figure, f"feature_importance_{importance_type}.png")

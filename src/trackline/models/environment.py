@@ -15,6 +15,7 @@ one you deploy with through ``extra_pip_requirements``.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import re
@@ -52,13 +53,23 @@ def python_version() -> str:
     return f"{info.major}.{info.minor}.{info.micro}"
 
 
+@functools.lru_cache(maxsize=256)
+def _distribution_version(name: str) -> str:
+    """``importlib.metadata.version``, remembered: it parses the distribution's METADATA
+    file on every call, and every logged model asks for the same handful of packages.
+    Only found versions are remembered (the lookup raises for a missing one), so a package
+    installed later in the process is still seen; one upgraded meanwhile keeps the version
+    first read (the one a process that had imported the package still runs)."""
+    return importlib.metadata.version(name)
+
+
 def installed_version(package: str, module: str | None = None) -> str | None:
     """The installed version of a distribution (or of the module it provides), without a
     local version label (``+cpu``); None if it is not installed."""
     names = (package, *_ALTERNATIVE_DISTRIBUTIONS.get(package, ()))
     for name in names:
         try:
-            return importlib.metadata.version(name).split("+", 1)[0]
+            return _distribution_version(name).split("+", 1)[0]
         except importlib.metadata.PackageNotFoundError:
             continue
     try:

@@ -101,6 +101,15 @@ def _link_to_run(client: TracklineClient, model_id: str, run_id: str, step: int)
         client.log_batch(run_id, metrics=batch, synchronous=True)
 
 
+def _upload(client: TracklineClient, logged: LoggedModel, folder: Path) -> None:
+    """Copy the saved model folder to the model's artifact location (known from ``logged``:
+    ``log_model_artifacts`` would read the whole model, metrics included, again to find it)."""
+    location = logged.artifact_location
+    if not location:
+        raise InvalidParameterValue(f"Logged model '{logged.model_id}' has no artifact location")
+    client._artifact_repository(location).log_artifacts(folder)
+
+
 def _register(model_id: str, name: str, tags: Mapping[str, Any] | None, wait: int | None) -> int:
     from trackline.tracking.registry import register_model
 
@@ -159,7 +168,7 @@ def log_model(
         with tempfile.TemporaryDirectory(prefix="trackline-model-") as tmp:
             local = Path(tmp) / "model"
             save_model(path=str(local), mlflow_model=mlflow_model, **save_kwargs)
-            client.log_model_artifacts(logged.model_id, local)
+            _upload(client, logged, local)
     except BaseException:
         try:
             client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
