@@ -16,6 +16,7 @@ from trackline.exceptions import (
     ResourceAlreadyExists,
     ResourceDoesNotExist,
 )
+from trackline.models.environment import write_environment
 from trackline.models.input_example import InputExample, save_input_example
 from trackline.models.model import MLMODEL_FILE_NAME, Model
 from trackline.models.signature import ModelSignature, infer_param_schema, infer_schema
@@ -24,6 +25,7 @@ __all__ = [
     "CODE_DIR",
     "add_code_to_system_path",
     "copy_code_paths",
+    "finish_model_folder",
     "flavor_configuration",
     "folder_size",
     "prepare_save_path",
@@ -93,6 +95,23 @@ def flavor_configuration(model_dir: str | os.PathLike[str], flavor_name: str) ->
 def folder_size(folder: Path) -> int:
     """The total size of the files under a folder, in bytes."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def finish_model_folder(
+    folder: Path,
+    model: Model,
+    default_requirements: Sequence[str],
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    conda_env: Any = None,
+) -> None:
+    """The last step of every flavor's ``save_model``: record the folder's size in the
+    MLmodel, write it, and write the environment files beside it."""
+    model.model_size_bytes = folder_size(folder)
+    model.save(folder / MLMODEL_FILE_NAME)
+    write_environment(
+        folder, default_requirements, pip_requirements, extra_pip_requirements, conda_env
+    )
 
 
 def save_signature_and_example(

@@ -27,16 +27,15 @@ from trackline.models.environment import (
     CONDA_ENV_FILE,
     PYTHON_ENV_FILE,
     pinned_requirement,
-    write_environment,
 )
 from trackline.models.flavor import (
     copy_code_paths,
+    finish_model_folder,
     flavor_configuration,
-    folder_size,
     prepare_save_path,
     save_signature_and_example,
 )
-from trackline.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
+from trackline.models.model import Model, ModelInfo
 from trackline.models.signature import ModelSignature
 from trackline.pyfunc.loader import FLAVOR_NAME, add_to_model
 
@@ -251,10 +250,9 @@ def save_model(
         model_config=model_config,
         **extra,
     )
-    model.model_size_bytes = folder_size(folder)
-    model.save(folder / MLMODEL_FILE_NAME)
-    write_environment(
+    finish_model_folder(
         folder,
+        model,
         get_default_pip_requirements(),
         pip_requirements,
         extra_pip_requirements,

@@ -24,18 +24,17 @@ from trackline.models.environment import (
     PYTHON_ENV_FILE,
     installed_version,
     pinned_requirement,
-    write_environment,
 )
 from trackline.models.flavor import (
     add_code_to_system_path,
     copy_code_paths,
+    finish_model_folder,
     flavor_configuration,
-    folder_size,
     prepare_save_path,
     save_signature_and_example,
 )
 from trackline.models.location import download_model
-from trackline.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
+from trackline.models.model import Model, ModelInfo
 from trackline.models.signature import ModelSignature
 from trackline.pyfunc.loader import add_to_model, model_folder
 
@@ -187,10 +186,9 @@ def save_model(
         code=code,
         skops_trusted_types=skops_trusted_types,
     )
-    model.model_size_bytes = folder_size(folder)
-    model.save(folder / MLMODEL_FILE_NAME)
-    write_environment(
+    finish_model_folder(
         folder,
+        model,
         get_default_pip_requirements(fmt),
         pip_requirements,
         extra_pip_requirements,

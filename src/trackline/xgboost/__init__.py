@@ -20,18 +20,17 @@ from trackline.models.environment import (
     CONDA_ENV_FILE,
     PYTHON_ENV_FILE,
     pinned_requirement,
-    write_environment,
 )
 from trackline.models.flavor import (
     add_code_to_system_path,
     copy_code_paths,
+    finish_model_folder,
     flavor_configuration,
-    folder_size,
     prepare_save_path,
     save_signature_and_example,
 )
 from trackline.models.location import download_model
-from trackline.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
+from trackline.models.model import Model, ModelInfo
 from trackline.models.signature import ModelSignature
 from trackline.pyfunc.loader import add_to_model, model_folder
 
@@ -138,10 +137,9 @@ def save_model(
         model_format=model_format,
         code=code,
     )
-    model.model_size_bytes = folder_size(folder)
-    model.save(folder / MLMODEL_FILE_NAME)
-    write_environment(
+    finish_model_folder(
         folder,
+        model,
         get_default_pip_requirements(),
         pip_requirements,
         extra_pip_requirements,
